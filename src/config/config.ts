@@ -1,0 +1,227 @@
+import path from "node:path";
+import { z } from "zod";
+import { roleNamesFor, type RoleNames } from "./roles.js";
+
+/** Where the PostgreSQL that auth-db uses comes from. */
+export type DatabaseSource =
+  | { kind: "external" }
+  | {
+      kind: "embedded";
+      dataDir: string;
+      port: number;
+      superuser: string;
+      superuserPassword: string;
+    };
+
+export interface DatabaseConfig {
+  source: DatabaseSource;
+  /** Owner of the schema: graphile-migrate runs as it. */
+  ownerUrl: string;
+  /** The server's pool: LOGIN, NOINHERIT, may only SET ROLE to the request roles. */
+  authenticatorUrl: string;
+  /** Superuser (or CREATEROLE + CREATEDB) connection used to create roles and databases. */
+  rootUrl?: string;
+  /** graphile-migrate's shadow database, for `commit` and `watch` in development. */
+  shadowUrl?: string;
+  roles: RoleNames;
+  databaseName: string;
+}
+
+export interface Config {
+  nodeEnv: "development" | "test" | "production";
+  host: string;
+  port: number;
+  graphiql: boolean;
+  database: DatabaseConfig;
+}
+
+/** A configuration that cannot run: one line per variable that is wrong. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const identifier = /^[a-z_][a-z0-9_]*$/;
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      return ["postgres:", "postgresql:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: "expected a postgres:// connection string" },
+);
+
+const port = (lowest: number) =>
+  z.coerce
+    .number({ message: "expected a port number" })
+    .int("expected a whole number")
+    .min(lowest, `expected a port from ${lowest} to 65535`)
+    .max(65535, `expected a port from ${lowest} to 65535`);
+
+const flag = z
+  .enum(["true", "false", "1", "0"], { message: "expected true or false" })
+  .transform((v) => v === "true" || v === "1");
+
+const envSchema = z.object({
+  NODE_ENV: z
+    .enum(["development", "test", "production"], {
+      message: "expected development, test or production",
+    })
+    .default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: port(0).default(3000),
+  GRAPHIQL: flag.optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  AUTHENTICATOR_DATABASE_URL: postgresUrl.optional(),
+  ROOT_DATABASE_URL: postgresUrl.optional(),
+  SHADOW_DATABASE_URL: postgresUrl.optional(),
+  DATABASE_NAME: z
+    .string()
+    .regex(identifier, "expected lower-case letters, digits and _")
+    .max(40, "expected at most 40 characters")
+    .default("auth_db"),
+  DATABASE_ROLE_PREFIX: z
+    .string()
+    .regex(identifier, "expected lower-case letters, digits and _")
+    .max(40, "expected at most 40 characters")
+    .optional(),
+  DATABASE_OWNER_PASSWORD: z.string().min(1).optional(),
+  AUTHENTICATOR_PASSWORD: z.string().min(1).optional(),
+  EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
+  EMBEDDED_PG_PORT: port(1).default(54320),
+  EMBEDDED_PG_PASSWORD: z.string().min(1).default("postgres"),
+  EMBEDDED_PG_ALLOWED: flag.optional(),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** Development defaults; production must set its own secrets. */
+const DEV_OWNER_PASSWORD = "auth_db_owner_dev";
+const DEV_AUTHENTICATOR_PASSWORD = "auth_db_authenticator_dev";
+
+function withCredentials(url: string, user: string, password: string, database?: string): string {
+  const u = new URL(url);
+  u.username = encodeURIComponent(user);
+  u.password = encodeURIComponent(password);
+  if (database) u.pathname = `/${database}`;
+  return u.toString();
+}
+
+function databaseNameOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
+}
+
+function sanitizeIdentifier(name: string): string {
+  const cleaned = name.toLowerCase().replace(/[^a-z0-9_]/g, "_");
+  return /^[a-z_]/.test(cleaned) ? cleaned : `_${cleaned}`;
+}
+
+function secret(
+  env: Env,
+  key: "DATABASE_OWNER_PASSWORD" | "AUTHENTICATOR_PASSWORD",
+  devDefault: string,
+  problems: string[],
+): string {
+  const value = env[key];
+  if (value) return value;
+  if (env.NODE_ENV === "production") {
+    problems.push(`${key}: required in production`);
+  }
+  return devDefault;
+}
+
+function resolveDatabase(env: Env, cwd: string, problems: string[]): DatabaseConfig | undefined {
+  if (env.DATABASE_URL) {
+    const databaseName = databaseNameOf(env.DATABASE_URL);
+    if (!databaseName) {
+      problems.push("DATABASE_URL: expected a database name in the path");
+      return undefined;
+    }
+    const roles = roleNamesFor(env.DATABASE_ROLE_PREFIX ?? sanitizeIdentifier(databaseName));
+    const authenticatorUrl =
+      env.AUTHENTICATOR_DATABASE_URL ??
+      withCredentials(
+        env.DATABASE_URL,
+        roles.authenticator,
+        secret(env, "AUTHENTICATOR_PASSWORD", DEV_AUTHENTICATOR_PASSWORD, problems),
+      );
+    return {
+      source: { kind: "external" },
+      ownerUrl: env.DATABASE_URL,
+      authenticatorUrl,
+      rootUrl: env.ROOT_DATABASE_URL,
+      shadowUrl: env.SHADOW_DATABASE_URL,
+      roles,
+      databaseName,
+    };
+  }
+
+  if (env.NODE_ENV === "production" && env.EMBEDDED_PG_ALLOWED !== true) {
+    problems.push(
+      "DATABASE_URL: required in production (or set EMBEDDED_PG_ALLOWED=true to run the embedded PostgreSQL)",
+    );
+  }
+  const databaseName = env.DATABASE_NAME;
+  const roles = roleNamesFor(env.DATABASE_ROLE_PREFIX ?? databaseName);
+  const base = `postgres://127.0.0.1:${env.EMBEDDED_PG_PORT}/`;
+  const ownerPassword = secret(env, "DATABASE_OWNER_PASSWORD", DEV_OWNER_PASSWORD, problems);
+  const authenticatorPassword = secret(
+    env,
+    "AUTHENTICATOR_PASSWORD",
+    DEV_AUTHENTICATOR_PASSWORD,
+    problems,
+  );
+  return {
+    source: {
+      kind: "embedded",
+      dataDir: path.resolve(cwd, env.EMBEDDED_PG_DIR),
+      port: env.EMBEDDED_PG_PORT,
+      superuser: "postgres",
+      superuserPassword: env.EMBEDDED_PG_PASSWORD,
+    },
+    ownerUrl: withCredentials(base, roles.owner, ownerPassword, databaseName),
+    authenticatorUrl: withCredentials(base, roles.authenticator, authenticatorPassword, databaseName),
+    rootUrl: withCredentials(base, "postgres", env.EMBEDDED_PG_PASSWORD, "postgres"),
+    shadowUrl:
+      env.NODE_ENV === "production"
+        ? undefined
+        : withCredentials(base, roles.owner, ownerPassword, `${databaseName}_shadow`),
+    roles,
+    databaseName,
+  };
+}
+
+/**
+ * Reads and validates auth-db's configuration from the environment. Every
+ * problem is collected so that one failed start names all of them.
+ */
+export function loadConfig(
+  source: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Config {
+  const nonEmpty = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = envSchema.safeParse(nonEmpty);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const problems: string[] = [];
+  const database = resolveDatabase(env, cwd, problems);
+  if (problems.length > 0 || !database) throw new ConfigError(problems);
+  return {
+    nodeEnv: env.NODE_ENV,
+    host: env.HOST,
+    port: env.PORT,
+    graphiql: env.GRAPHIQL ?? env.NODE_ENV !== "production",
+    database,
+  };
+}

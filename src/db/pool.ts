@@ -1,0 +1,19 @@
+import pg from "pg";
+
+/**
+ * The server's connection pool, logged in as the authenticator. Connections
+ * that die while idle (a database restart) are dropped and replaced on the
+ * next checkout, so the server recovers by itself once the database is back.
+ */
+export function createAuthenticatorPool(connectionString: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  pool.on("error", (error) => {
+    console.warn(`database connection lost: ${error.message}`);
+  });
+  return pool;
+}

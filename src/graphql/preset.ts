@@ -1,0 +1,62 @@
+import { PgAggregatesPreset } from "@graphile/pg-aggregates";
+import type pg from "pg";
+import { makePgService } from "postgraphile/adaptors/pg";
+import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
+import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
+import type { RoleNames } from "../config/roles.js";
+import { maskError } from "./errors.js";
+
+export interface PresetOptions {
+  /** The authenticator pool: every request runs in its own transaction on it. */
+  pool: pg.Pool;
+  roles: RoleNames;
+  graphiql: boolean;
+  /** Rebuild the schema when the database changes (development); needs a superuser. */
+  watch?: { superuserConnectionString: string };
+}
+
+/** The schema PostGraphile exposes. */
+export const EXPOSED_SCHEMAS = ["auth"];
+
+export interface AuthDbPreset {
+  preset: GraphileConfig.Preset;
+  /** Closes what the preset opened (the schema watcher's LISTEN connection). */
+  release(): Promise<void>;
+}
+
+/**
+ * PostGraphile's configuration: Amber with aggregates and connection filters
+ * over the `auth` schema. Every request runs as a Postgres role chosen per
+ * request; until token verification exists, that is always the anonymous role.
+ */
+export function makePreset(options: PresetOptions): AuthDbPreset {
+  const pgService = makePgService({
+    pool: options.pool,
+    schemas: EXPOSED_SCHEMAS,
+    superuserConnectionString: options.watch?.superuserConnectionString,
+    pubsub: options.watch !== undefined,
+  });
+  const preset: GraphileConfig.Preset = {
+    extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
+    pgServices: [pgService],
+    grafserv: {
+      graphqlPath: "/graphql",
+      graphiqlPath: "/graphiql",
+      graphiql: options.graphiql,
+      graphiqlOnGraphQLGET: false,
+      watch: options.watch !== undefined,
+      maskError,
+    },
+    grafast: {
+      context(_requestContext, args) {
+        return {
+          pgSettings: {
+            ...args.contextValue?.pgSettings,
+            role: options.roles.anonymous,
+          },
+        };
+      },
+    },
+  };
+  return { preset, release: async () => pgService.release?.() };
+}

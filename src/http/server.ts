@@ -1,0 +1,61 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import type pg from "pg";
+import { postgraphile } from "postgraphile";
+import { grafserv } from "postgraphile/grafserv/express/v4";
+import type { RoleNames } from "../config/roles.js";
+import { makePreset } from "../graphql/preset.js";
+import { healthHandler } from "./health.js";
+
+export interface HttpServerOptions {
+  pool: pg.Pool;
+  roles: RoleNames;
+  host: string;
+  port: number;
+  graphiql: boolean;
+  watch?: { superuserConnectionString: string };
+}
+
+export interface RunningHttpServer {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  url: string;
+  /** Stops accepting connections, finishes in-flight requests, releases PostGraphile. */
+  close(): Promise<void>;
+}
+
+/** Serves /health, /graphql and (outside production) /graphiql. */
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/health", healthHandler(options.pool));
+
+  const server = http.createServer(app);
+  const { preset, release } = makePreset(options);
+  const pgl = postgraphile(preset);
+  const serv = pgl.createServ(grafserv);
+  await serv.addTo(app, server);
+  // Build the schema now so that a broken schema fails the start, not the first request.
+  await pgl.getSchema();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host === "0.0.0.0" ? "localhost" : options.host;
+
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      });
+      await pgl.release();
+      await release();
+    },
+  };
+}

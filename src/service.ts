@@ -1,0 +1,48 @@
+import type { Config } from "./config/config.js";
+import { createAuthenticatorPool } from "./db/pool.js";
+import { provisionDatabase } from "./db/provision.js";
+import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+
+export interface RunningService {
+  http: RunningHttpServer;
+  /** Shuts down in order: HTTP (drains in-flight requests), pool, embedded database. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Rebuild the GraphQL schema when the database schema changes (development). */
+  watchSchema?: boolean;
+}
+
+/** Brings up auth-db: database, migrations, pool and HTTP server. */
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  const { database } = config;
+  const provisioned = await provisionDatabase(database);
+  const pool = createAuthenticatorPool(database.authenticatorUrl);
+  let http: RunningHttpServer;
+  try {
+    http = await startHttpServer({
+      pool,
+      roles: database.roles,
+      host: config.host,
+      port: config.port,
+      graphiql: config.graphiql,
+      watch:
+        options.watchSchema && database.rootUrl
+          ? { superuserConnectionString: database.rootUrl }
+          : undefined,
+    });
+  } catch (error) {
+    await pool.end();
+    await provisioned.close();
+    throw error;
+  }
+  return {
+    http,
+    async stop() {
+      await http.close();
+      await pool.end();
+      await provisioned.close();
+    },
+  };
+}

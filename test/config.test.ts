@@ -1,0 +1,63 @@
+import { ConfigError, loadConfig } from "../src/config/config.js";
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, "/srv/auth-db");
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected the configuration to be refused");
+}
+
+test("with no DATABASE_URL the embedded database is used, under .data/", () => {
+  const config = loadConfig({}, "/srv/auth-db");
+  expect(config.database.source).toMatchObject({ kind: "embedded", dataDir: "/srv/auth-db/.data/postgres", port: 54320 });
+  expect(config.port).toBe(3000);
+});
+
+test("role names are derived from the database name", () => {
+  const config = loadConfig({ DATABASE_URL: "postgres://o:p@db.example:5432/tenant_a" }, "/srv");
+  expect(config.database.roles).toMatchObject({
+    authenticator: "tenant_a_authenticator",
+    anonymous: "tenant_a_anonymous",
+    user: "tenant_a_user",
+    service: "tenant_a_service",
+  });
+});
+
+test("the authenticator connects to DATABASE_URL's server under its own name", () => {
+  const config = loadConfig(
+    { DATABASE_URL: "postgres://o:p@db.example:5432/tenant_a", AUTHENTICATOR_PASSWORD: "s3cret" },
+    "/srv",
+  );
+  expect(new URL(config.database.authenticatorUrl)).toMatchObject({
+    hostname: "db.example",
+    port: "5432",
+    username: "tenant_a_authenticator",
+    password: "s3cret",
+    pathname: "/tenant_a",
+  });
+});
+
+test("every invalid variable is named in one error", () => {
+  expect(problemsOf({ PORT: "eighty", DATABASE_URL: "mysql://x/y", NODE_ENV: "staging" })).toEqual([
+    "NODE_ENV: expected development, test or production",
+    "PORT: expected a port number",
+    "DATABASE_URL: expected a postgres:// connection string",
+  ]);
+});
+
+test("production refuses the embedded database and development passwords", () => {
+  expect(problemsOf({ NODE_ENV: "production" })).toEqual([
+    "DATABASE_URL: required in production (or set EMBEDDED_PG_ALLOWED=true to run the embedded PostgreSQL)",
+    "DATABASE_OWNER_PASSWORD: required in production",
+    "AUTHENTICATOR_PASSWORD: required in production",
+  ]);
+});
+
+test("GraphiQL is off in production unless enabled", () => {
+  const env = { NODE_ENV: "production", DATABASE_URL: "postgres://o:p@db/x", AUTHENTICATOR_PASSWORD: "a" };
+  expect(loadConfig(env, "/srv").graphiql).toBe(false);
+  expect(loadConfig({ ...env, GRAPHIQL: "true" }, "/srv").graphiql).toBe(true);
+});

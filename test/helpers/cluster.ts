@@ -1,0 +1,34 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { EmbeddedDatabase } from "../../src/db/embedded.js";
+import { freePort } from "./ports.js";
+
+export interface TestCluster {
+  database: EmbeddedDatabase;
+  /** Superuser connection string to the cluster's `postgres` database. */
+  rootUrl: string;
+  /** Stops the cluster and deletes its files. */
+  destroy(): Promise<void>;
+}
+
+/** A throwaway embedded PostgreSQL cluster in a temporary directory, on a free port. */
+export async function startTestCluster(): Promise<TestCluster> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "auth-db-test-"));
+  const port = await freePort();
+  const database = new EmbeddedDatabase({
+    dataDir: path.join(dir, "pg"),
+    port,
+    superuser: "postgres",
+    superuserPassword: "postgres",
+  });
+  await database.start();
+  return {
+    database,
+    rootUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    async destroy() {
+      await database.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

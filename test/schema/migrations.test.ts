@@ -1,0 +1,66 @@
+import { migrate, reset } from "../../src/db/migrations.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+
+/** Tables, columns, constraints and indexes of the auth schema, as text to compare. */
+async function schemaFingerprint(db: TestDatabase): Promise<string[]> {
+  return db.asOwner(async (client) => {
+    const { rows } = await client.query<{ item: string }>(`
+      select format('column %s.%s %s %s', table_name, column_name, data_type, is_nullable) as item
+        from information_schema.columns where table_schema = 'auth'
+      union all
+      select format('constraint %s %s', conname, pg_get_constraintdef(oid))
+        from pg_constraint where connamespace = 'auth'::regnamespace
+      union all
+      select format('index %s', indexdef) from pg_indexes where schemaname = 'auth'
+      order by 1`);
+    return rows.map((row) => row.item);
+  });
+}
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+test("committed migrations create every auth table on an empty database", async () => {
+  const tables = await db.asOwner(async (client) => {
+    const { rows } = await client.query<{ relname: string }>(
+      `select relname from pg_class
+        where relnamespace = 'auth'::regnamespace and relkind in ('r', 'p') and not relispartition
+        order by relname`,
+    );
+    return rows.map((row) => row.relname);
+  });
+  expect(tables).toEqual([
+    "api_keys",
+    "audit_logs",
+    "permissions",
+    "role_permissions",
+    "roles",
+    "user_roles",
+    "users",
+  ]);
+});
+
+test("migrating an up-to-date database changes nothing", async () => {
+  const before = await schemaFingerprint(db);
+  const applied = () =>
+    db.asOwner(async (client) => (await client.query("select count(*)::int as n from graphile_migrate.migrations")).rows[0].n);
+  const appliedBefore = await applied();
+
+  await migrate(db.config.database);
+
+  expect(await applied()).toBe(appliedBefore);
+  expect(await schemaFingerprint(db)).toEqual(before);
+});
+
+test("resetting rebuilds the identical schema from scratch", async () => {
+  const before = await schemaFingerprint(db);
+
+  await reset(db.config.database);
+
+  expect(await schemaFingerprint(db)).toEqual(before);
+});

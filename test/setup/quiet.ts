@@ -1,0 +1,2 @@
+// Test output shows warnings and errors only, unless LOG_LEVEL says otherwise.
+process.env.LOG_LEVEL ??= "warn";
