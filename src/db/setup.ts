@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { DatabaseConfig } from "../config/config.js";
+import { withClient } from "./client.js";
 
 const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
 
@@ -11,16 +12,6 @@ interface LoginRole {
 function loginOf(url: string): LoginRole {
   const u = new URL(url);
   return { name: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 async function roleExists(client: pg.Client, name: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
+import type pg from "pg";
 import { loadConfig, type Config } from "../../src/config/config.js";
+import { withClient } from "../../src/db/client.js";
 import { provisionDatabase } from "../../src/db/provision.js";
 import { dropDatabase } from "../../src/db/setup.js";
 
@@ -25,16 +26,6 @@ function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
-}
-
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** The configuration auth-db would load for a fresh database in the test cluster. */
