@@ -1,3 +1,4 @@
+import { checkRoleMapping } from "./auth/role-mapping.js";
 import type { Config } from "./config/config.js";
 import { createAuthenticatorPool } from "./db/pool.js";
 import { provisionDatabase } from "./db/provision.js";
@@ -21,9 +22,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const pool = createAuthenticatorPool(database.authenticatorUrl);
   let http: RunningHttpServer;
   try {
+    await checkRoleMapping(pool, config.auth.roleMapping);
     http = await startHttpServer({
       pool,
       roles: database.roles,
+      auth: config.auth,
       host: config.host,
       port: config.port,
       graphiql: config.graphiql,

@@ -48,16 +48,61 @@ test("every invalid variable is named in one error", () => {
   ]);
 });
 
-test("production refuses the embedded database and development passwords", () => {
+test("production refuses the embedded database, development passwords and the development issuer", () => {
   expect(problemsOf({ NODE_ENV: "production" })).toEqual([
     "DATABASE_URL: required in production (or set EMBEDDED_PG_ALLOWED=true to run the embedded PostgreSQL)",
     "DATABASE_OWNER_PASSWORD: required in production",
     "AUTHENTICATOR_PASSWORD: required in production",
+    "KEYCLOAK_ISSUER: required in production (the development token issuer is refused)",
   ]);
 });
 
+const production = {
+  NODE_ENV: "production",
+  DATABASE_URL: "postgres://o:p@db/x",
+  AUTHENTICATOR_PASSWORD: "a",
+  KEYCLOAK_ISSUER: "https://sso.example/realms/k1s0",
+};
+
 test("GraphiQL is off in production unless enabled", () => {
-  const env = { NODE_ENV: "production", DATABASE_URL: "postgres://o:p@db/x", AUTHENTICATOR_PASSWORD: "a" };
+  const env = production;
   expect(loadConfig(env, "/srv").graphiql).toBe(false);
   expect(loadConfig({ ...env, GRAPHIQL: "true" }, "/srv").graphiql).toBe(true);
+});
+
+test("without KEYCLOAK_ISSUER outside production the development issuer is trusted", () => {
+  expect(loadConfig({}, "/srv").auth.issuer).toMatchObject({
+    kind: "development",
+    keyFile: "/srv/.data/dev-issuer-key.json",
+  });
+});
+
+test("KEYCLOAK_ISSUER selects Keycloak, without a trailing slash", () => {
+  const config = loadConfig({ KEYCLOAK_ISSUER: "http://localhost:8080/realms/k1s0/", KEYCLOAK_AUDIENCE: "auth-db" }, "/srv");
+  expect(config.auth.issuer).toMatchObject({
+    kind: "keycloak",
+    url: "http://localhost:8080/realms/k1s0",
+    audience: "auth-db",
+    clockToleranceSeconds: 30,
+  });
+});
+
+test("a KEYCLOAK_ISSUER that is not an http(s) URL is refused", () => {
+  expect(problemsOf({ KEYCLOAK_ISSUER: "sso.example/realms/k1s0" })).toEqual([
+    "KEYCLOAK_ISSUER: expected an http(s):// URL",
+  ]);
+});
+
+test("KEYCLOAK_ROLE_MAPPING is read as keycloak_role=postgres_role pairs in order", () => {
+  const config = loadConfig({ KEYCLOAK_ROLE_MAPPING: "platform-admin=auth_db_admin, ops=auth_db_ops" }, "/srv");
+  expect(config.auth.roleMapping).toEqual([
+    { keycloakRole: "platform-admin", postgresRole: "auth_db_admin" },
+    { keycloakRole: "ops", postgresRole: "auth_db_ops" },
+  ]);
+});
+
+test("a malformed KEYCLOAK_ROLE_MAPPING pair is named in the error", () => {
+  expect(problemsOf({ KEYCLOAK_ROLE_MAPPING: "admin=auth_db_admin,ops" })).toEqual([
+    'KEYCLOAK_ROLE_MAPPING: expected keycloak_role=postgres_role pairs separated by commas, got "ops"',
+  ]);
 });

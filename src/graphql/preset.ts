@@ -4,6 +4,7 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import type { RoleNames } from "../config/roles.js";
+import type { AuthenticatedRequest } from "../http/authentication.js";
 import { maskError } from "./errors.js";
 
 export interface PresetOptions {
@@ -26,8 +27,8 @@ export interface AuthDbPreset {
 
 /**
  * PostGraphile's configuration: Amber with aggregates and connection filters
- * over the `auth` schema. Every request runs as a Postgres role chosen per
- * request; until token verification exists, that is always the anonymous role.
+ * over the `auth` schema. Every request runs in a transaction as the Postgres
+ * role and settings that the authentication middleware chose for it.
  */
 export function makePreset(options: PresetOptions): AuthDbPreset {
   const pgService = makePgService({
@@ -47,12 +48,17 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
       watch: options.watch !== undefined,
       maskError,
     },
+    gather: {
+      // Function arguments are required unless they have a default.
+      pgStrictFunctions: true,
+    },
     grafast: {
-      context(_requestContext, args) {
+      context(requestContext, args) {
+        const req = requestContext.expressv4?.req as AuthenticatedRequest | undefined;
         return {
           pgSettings: {
             ...args.contextValue?.pgSettings,
-            role: options.roles.anonymous,
+            ...(req?.authDb?.pgSettings ?? { role: options.roles.anonymous }),
           },
         };
       },

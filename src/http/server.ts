@@ -4,13 +4,19 @@ import express from "express";
 import type pg from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
+import { UserSync } from "../auth/user-sync.js";
+import { verifierFor } from "../auth/verifier-for-config.js";
+import type { AuthConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
 import { makePreset } from "../graphql/preset.js";
+import { authentication } from "./authentication.js";
+import { errorHandler } from "./error-handler.js";
 import { healthHandler } from "./health.js";
 
 export interface HttpServerOptions {
   pool: pg.Pool;
   roles: RoleNames;
+  auth: AuthConfig;
   host: string;
   port: number;
   graphiql: boolean;
@@ -30,12 +36,22 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const app = express();
   app.disable("x-powered-by");
   app.get("/health", healthHandler(options.pool));
+  app.use(
+    "/graphql",
+    authentication({
+      verifier: verifierFor(options.auth.issuer),
+      userSync: new UserSync(options.pool),
+      auth: options.auth,
+      roles: options.roles,
+    }),
+  );
 
   const server = http.createServer(app);
   const { preset, release } = makePreset(options);
   const pgl = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
   await serv.addTo(app, server);
+  app.use(errorHandler);
   // Build the schema now so that a broken schema fails the start, not the first request.
   await pgl.getSchema();
 

@@ -51,7 +51,9 @@ export function testConfig(options: { rootUrl?: string; env?: Record<string, str
 }
 
 /** A new database with its own roles, migrated, ready for one test file. */
-export async function createTestDatabase(options: { rootUrl?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  options: { rootUrl?: string; env?: Record<string, string> } = {},
+): Promise<TestDatabase> {
   const config = testConfig(options);
   const { database } = config;
   await provisionDatabase(database);

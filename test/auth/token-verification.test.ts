@@ -1,0 +1,185 @@
+import { createHmac } from "node:crypto";
+import { exportSPKI, importJWK, type CryptoKey } from "jose";
+import type { Config } from "../../src/config/config.js";
+import { createTestDatabase, testConfig, type TestDatabase } from "../helpers/database.js";
+import { graphql, type GraphQLResponse } from "../helpers/http.js";
+import { freePort } from "../helpers/ports.js";
+import { startTestService } from "../helpers/service.js";
+import { TestIssuer } from "../helpers/test-issuer.js";
+
+type Service = Awaited<ReturnType<typeof startTestService>>;
+
+let db: TestDatabase;
+let issuer: TestIssuer;
+let service: Service;
+
+/** The test database's configuration, trusting `issuerUrl`. */
+function configFor(issuerUrl: string, extra: Record<string, string> = {}): Config {
+  const base = db.config;
+  const config = testConfig({ env: { KEYCLOAK_ISSUER: issuerUrl, KEYCLOAK_AUDIENCE: "auth-db", ...extra } });
+  return { ...config, database: base.database };
+}
+
+beforeAll(async () => {
+  issuer = await TestIssuer.start();
+  db = await createTestDatabase();
+  service = await startTestService(configFor(issuer.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "0" }));
+});
+afterAll(async () => {
+  await service?.stop();
+  await issuer?.close();
+  await db?.drop();
+});
+
+const WHO_AM_I = "{ currentUser { username } }";
+
+function withToken(token: string, url = service.url): Promise<GraphQLResponse<{ currentUser: { username: string } | null }>> {
+  return graphql(url, WHO_AM_I, {}, { authorization: `Bearer ${token}` });
+}
+
+function expectRejected(response: GraphQLResponse, reason: string): void {
+  expect({ status: response.status, extensions: response.body.errors?.[0]?.extensions }).toEqual({
+    status: 401,
+    extensions: { code: "UNAUTHENTICATED", reason },
+  });
+  expect(response.headers.get("www-authenticate")).toMatch(/^Bearer realm="auth-db", error="invalid_token", error_description="/);
+}
+
+function base64url(value: string | Buffer): string {
+  return Buffer.from(value).toString("base64url");
+}
+
+test("a valid Keycloak access token is accepted and identifies its user", async () => {
+  const response = await withToken(await issuer.token({ username: "hanako" }));
+  expect(response.status).toBe(200);
+  expect(response.body.data).toEqual({ currentUser: { username: "hanako" } });
+});
+
+test("a request without a token is anonymous", async () => {
+  const response = await graphql(service.url, WHO_AM_I);
+  expect(response.status).toBe(200);
+  expect(response.body).toEqual({ data: { currentUser: null } });
+});
+
+test("an audience given as a single string is accepted", async () => {
+  const response = await withToken(await issuer.token({ username: "single-aud", claims: { aud: "auth-db" } }));
+  expect(response.body.data).toEqual({ currentUser: { username: "single-aud" } });
+});
+
+test("a token expired less than the clock skew ago is still accepted", async () => {
+  const response = await withToken(await issuer.token({ username: "skewed", expiresIn: -10 }));
+  expect(response.body.data).toEqual({ currentUser: { username: "skewed" } });
+});
+
+test("an expired token is refused", async () => {
+  expectRejected(await withToken(await issuer.token({ expiresIn: -120 })), "TOKEN_EXPIRED");
+});
+
+test("a token that is not yet valid is refused", async () => {
+  const nbf = Math.floor(Date.now() / 1000) + 600;
+  expectRejected(await withToken(await issuer.token({ claims: { nbf } })), "TOKEN_NOT_YET_VALID");
+});
+
+test("a token from another issuer is refused", async () => {
+  const token = await issuer.token({ claims: { iss: "http://127.0.0.1:1/realms/other" } });
+  expectRejected(await withToken(token), "WRONG_ISSUER");
+});
+
+test("a token for another audience is refused", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { aud: ["other-client", "account"] } })), "WRONG_AUDIENCE");
+});
+
+test("a token whose payload was altered after signing is refused", async () => {
+  const [header, payload, signature] = (await issuer.token({ username: "mallory" })).split(".");
+  const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
+  const altered = base64url(JSON.stringify({ ...claims, preferred_username: "hanako" }));
+  expectRejected(await withToken(`${header}.${altered}.${signature}`), "BAD_SIGNATURE");
+});
+
+test("an unsigned token (alg none) is refused", async () => {
+  const payload = (await issuer.token()).split(".")[1];
+  const unsigned = `${base64url(JSON.stringify({ alg: "none", typ: "JWT" }))}.${payload}.`;
+  expectRejected(await withToken(unsigned), "ALGORITHM_NOT_ALLOWED");
+});
+
+test("an HS256 token keyed with the issuer's public key is refused", async () => {
+  const payload = (await issuer.token()).split(".")[1];
+  const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT", kid: issuer.currentKey.kid }));
+  const publicPem = await exportSPKI((await importJWK(issuer.currentKey.publicJwk, "RS256")) as CryptoKey);
+  const signature = createHmac("sha256", publicPem).update(`${header}.${payload}`).digest("base64url");
+  expectRejected(await withToken(`${header}.${payload}.${signature}`), "ALGORITHM_NOT_ALLOWED");
+});
+
+test("a token signed with a key the issuer does not publish is refused after one JWKS refetch", async () => {
+  await withToken(await issuer.token());
+  const fetchesBefore = issuer.jwksRequests;
+  const token = await issuer.token({ key: await TestIssuer.unpublishedKey() });
+  expectRejected(await withToken(token), "UNKNOWN_KEY");
+  expect(issuer.jwksRequests).toBe(fetchesBefore + 1);
+});
+
+test("a token signed with a newly rotated key is accepted", async () => {
+  await withToken(await issuer.token());
+  await issuer.rotateKey();
+  const response = await withToken(await issuer.token({ username: "rotated" }));
+  expect(response.body.data).toEqual({ currentUser: { username: "rotated" } });
+});
+
+test("a malformed token is refused", async () => {
+  expectRejected(await withToken("not-a-jwt"), "MALFORMED");
+});
+
+test("an oversized token is refused before it is parsed", async () => {
+  expectRejected(await withToken("a".repeat(13_000)), "TOKEN_TOO_LARGE");
+});
+
+test("an Authorization header with another scheme is refused", async () => {
+  const response = await graphql(service.url, WHO_AM_I, {}, { authorization: "Basic aGFuYWtvOnNlY3JldA==" });
+  expectRejected(response, "UNSUPPORTED_SCHEME");
+});
+
+test("a Keycloak ID token is refused as an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: "ID" } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+describe("with a JWKS cooldown", () => {
+  let cooled: Service;
+  beforeAll(async () => {
+    cooled = await startTestService(configFor(issuer.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "600000" }));
+  });
+  afterAll(async () => {
+    await cooled?.stop();
+  });
+
+  test("unknown keys within the cooldown do not fetch the JWKS again", async () => {
+    await withToken(await issuer.token(), cooled.url);
+    const fetchesBefore = issuer.jwksRequests;
+    for (let i = 0; i < 3; i++) {
+      expectRejected(await withToken(await issuer.token({ key: await TestIssuer.unpublishedKey() }), cooled.url), "UNKNOWN_KEY");
+    }
+    expect(issuer.jwksRequests).toBe(fetchesBefore);
+  });
+});
+
+describe("with the issuer unreachable", () => {
+  let orphan: Service;
+  beforeAll(async () => {
+    orphan = await startTestService(configFor(`http://127.0.0.1:${await freePort()}/realms/k1s0`));
+  });
+  afterAll(async () => {
+    await orphan?.stop();
+  });
+
+  test("a token is answered 503, not 401", async () => {
+    const response = await withToken(await issuer.token(), orphan.url);
+    expect({ status: response.status, code: response.body.errors?.[0]?.extensions?.code }).toEqual({
+      status: 503,
+      code: "ISSUER_UNAVAILABLE",
+    });
+  });
+
+  test("a request without a token is still served", async () => {
+    const response = await graphql(orphan.url, WHO_AM_I);
+    expect(response.body).toEqual({ data: { currentUser: null } });
+  });
+});
