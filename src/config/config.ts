@@ -73,16 +73,21 @@ export class ConfigError extends Error {
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
 
-const postgresUrl = z.string().refine(
-  (value) => {
-    try {
-      return ["postgres:", "postgresql:"].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: "expected a postgres:// connection string" },
-);
+/** A URL whose scheme is one of `protocols`. */
+const urlOf = (protocols: string[], message: string) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message },
+  );
+
+const postgresUrl = urlOf(["postgres:", "postgresql:"], "expected a postgres:// connection string");
+const httpUrl = urlOf(["http:", "https:"], "expected an http(s):// URL");
 
 const port = (lowest: number) =>
   z.coerce
@@ -94,17 +99,6 @@ const port = (lowest: number) =>
 const flag = z
   .enum(["true", "false", "1", "0"], { message: "expected true or false" })
   .transform((v) => v === "true" || v === "1");
-
-const httpUrl = z.string().refine(
-  (value) => {
-    try {
-      return ["http:", "https:"].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  },
-  { message: "expected an http(s):// URL" },
-);
 
 const roleMapping = z
   .string()

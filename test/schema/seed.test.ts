@@ -1,25 +1,6 @@
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { EVERY_PERMISSION, SEEDED_MATRIX } from "../helpers/seeded-matrix.js";
 
-const RESOURCES = ["users", "auth_config", "audit_logs", "api_gateway", "vault_secrets", "monitoring", "api_keys"];
-const ACTIONS = ["read", "write", "delete", "admin"];
-
-const every = RESOURCES.flatMap((resource) => ACTIONS.map((action) => `${resource}:${action}`));
-
-/** The role→permission matrix the product promises, written out by hand. */
-const EXPECTED: Record<string, string[]> = {
-  sys_admin: every,
-  sys_operator: [
-    "users:read",
-    "auth_config:read",
-    "auth_config:write",
-    "audit_logs:read",
-    "api_gateway:read",
-    "vault_secrets:read",
-    "monitoring:read",
-    "monitoring:write",
-  ],
-  sys_auditor: ["users:read", "auth_config:read", "audit_logs:read", "api_gateway:read", "monitoring:read"],
-};
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -42,7 +23,7 @@ test("every default resource has read, write, delete and admin permissions", asy
   const { rows } = await db.asOwner((client) =>
     client.query<{ p: string }>("select resource || ':' || action as p from auth.permissions"),
   );
-  expect(rows.map((row) => row.p).sort()).toEqual([...every].sort());
+  expect(rows.map((row) => row.p).sort()).toEqual([...EVERY_PERMISSION].sort());
 });
 
 test("the seeded role→permission matrix is exactly the documented one", async () => {
@@ -56,6 +37,6 @@ test("the seeded role→permission matrix is exactly the documented one", async 
   const actual: Record<string, string[]> = {};
   for (const { role, permission } of rows) (actual[role] ??= []).push(permission);
   for (const list of Object.values(actual)) list.sort();
-  const expected = Object.fromEntries(Object.entries(EXPECTED).map(([role, list]) => [role, [...list].sort()]));
+  const expected = Object.fromEntries(Object.entries(SEEDED_MATRIX).map(([role, list]) => [role, [...list].sort()]));
   expect(actual).toEqual(expected);
 });
