@@ -11,7 +11,12 @@ export type RejectionReason =
   | "WRONG_ISSUER"
   | "WRONG_AUDIENCE"
   | "NOT_AN_ACCESS_TOKEN"
-  | "INVALID_CLAIMS";
+  | "INVALID_CLAIMS"
+  | "AMBIGUOUS_CREDENTIALS"
+  | "API_KEY_NOT_FOUND"
+  | "API_KEY_EXPIRED"
+  | "API_KEY_REVOKED"
+  | "API_KEY_MALFORMED";
 
 /** A credential that was presented and is not acceptable: HTTP 401, never a silent downgrade. */
 export class CredentialRejected extends Error {

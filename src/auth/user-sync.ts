@@ -1,31 +1,9 @@
 import type pg from "pg";
+import { withRequestSettings } from "../db/request-transaction.js";
 import type { Identity } from "./identity.js";
 
 const MAX_ENTRIES = 10_000;
 const FRESH_FOR_MS = 5 * 60_000;
-
-/** Runs `work` in one transaction as the request's role, with the request's settings. */
-export async function withRequestSettings<T>(
-  pool: pg.Pool,
-  settings: Record<string, string>,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("begin");
-    await client.query("select set_config(el->>0, el->>1, true) from json_array_elements($1::json) el", [
-      JSON.stringify(Object.entries(settings)),
-    ]);
-    const result = await work(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
 
 /**
  * Keeps auth.users in step with Keycloak: the first request of a `sub`, and

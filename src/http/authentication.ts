@@ -1,9 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
-import type { AuthConfig } from "../config/config.js";
-import type { RoleNames } from "../config/roles.js";
 import { CredentialRejected, IssuerUnavailable } from "../auth/errors.js";
-import { identify, pgSettingsFor } from "../auth/identity.js";
-import type { TokenVerifier } from "../auth/token-verifier.js";
+import { identify, pgSettingsFor, type IdentifyDependencies, type RequestFacts } from "../auth/identity.js";
 import type { UserSync } from "../auth/user-sync.js";
 
 /** What the authentication middleware leaves on the request for PostGraphile. */
@@ -11,11 +8,8 @@ export interface AuthenticatedRequest extends Request {
   authDb?: { pgSettings: Record<string, string> };
 }
 
-export interface AuthenticationOptions {
-  verifier: TokenVerifier;
+export interface AuthenticationOptions extends IdentifyDependencies {
   userSync: UserSync;
-  auth: AuthConfig;
-  roles: RoleNames;
 }
 
 function sendGraphQLError(
@@ -28,26 +22,39 @@ function sendGraphQLError(
   res.status(status).set(headers).json({ errors: [{ message, extensions }] });
 }
 
-/** RFC 6750 challenge; quotes inside the description would break the header. */
-function bearerChallenge(description: string): string {
-  return `Bearer realm="auth-db", error="invalid_token", error_description="${description.replace(/["\\]/g, "'")}"`;
+/** RFC 6750-style challenge for the scheme that failed; quotes inside the description would break the header. */
+function challenge(error: CredentialRejected): string {
+  const description = error.message.replace(/["\\]/g, "'");
+  return error.reason.startsWith("API_KEY_")
+    ? `ApiKey realm="auth-db", error="invalid_key", error_description="${description}"`
+    : `Bearer realm="auth-db", error="invalid_token", error_description="${description}"`;
+}
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /**
- * In front of /graphql: turns the Authorization header into the Postgres
- * role and settings of the request. No header is anonymous; a header that
- * does not verify is a 401 saying why (never a quiet downgrade to
- * anonymous); an issuer that cannot be reached is a 503.
+ * In front of /graphql: turns the presented credential (a Keycloak token or
+ * an API key) into the Postgres role and settings of the request. None is
+ * anonymous; one that does not verify is a 401 saying why (never a quiet
+ * downgrade to anonymous); an issuer that cannot be reached is a 503.
  */
 export function authentication(options: AuthenticationOptions) {
   return async (req: AuthenticatedRequest, res: Response, next: NextFunction): Promise<void> => {
     try {
-      const identity = await identify(req.headers.authorization, options.verifier, options.auth, options.roles);
-      const pgSettings = pgSettingsFor(
-        identity,
-        { ip: req.ip, userAgent: req.headers["user-agent"], traceparent: req.headers.traceparent as string | undefined },
-        options.roles,
+      const facts: RequestFacts = {
+        ip: req.ip,
+        userAgent: header(req, "user-agent"),
+        traceparent: header(req, "traceparent"),
+      };
+      const identity = await identify(
+        { authorization: header(req, "authorization"), apiKey: header(req, "x-api-key") },
+        facts,
+        options,
       );
+      const pgSettings = pgSettingsFor(identity, facts, options.roles);
       await options.userSync.ensure(identity, pgSettings);
       req.authDb = { pgSettings };
       next();
@@ -58,7 +65,7 @@ export function authentication(options: AuthenticationOptions) {
           401,
           `invalid credentials: ${error.message}`,
           { code: "UNAUTHENTICATED", reason: error.reason },
-          { "WWW-Authenticate": bearerChallenge(error.message) },
+          { "WWW-Authenticate": challenge(error) },
         );
       } else if (error instanceof IssuerUnavailable) {
         console.error(`token issuer unavailable: ${error.message}`);

@@ -4,6 +4,7 @@ import express from "express";
 import type pg from "pg";
 import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
+import { apiKeyVerifier } from "../auth/api-key-verifier.js";
 import { UserSync } from "../auth/user-sync.js";
 import { verifierFor } from "../auth/verifier-for-config.js";
 import type { AuthConfig } from "../config/config.js";
@@ -40,6 +41,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     "/graphql",
     authentication({
       verifier: verifierFor(options.auth.issuer),
+      verifyApiKey: apiKeyVerifier(options.pool),
       userSync: new UserSync(options.pool),
       auth: options.auth,
       roles: options.roles,

@@ -8,6 +8,8 @@ export interface TestCluster {
   database: EmbeddedDatabase;
   /** Superuser connection string to the cluster's `postgres` database. */
   rootUrl: string;
+  /** Where the server writes its log. */
+  logFile: string;
   /** Stops the cluster and deletes its files. */
   destroy(): Promise<void>;
 }
@@ -26,6 +28,7 @@ export async function startTestCluster(): Promise<TestCluster> {
   return {
     database,
     rootUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    logFile: path.join(dir, "pg.log"),
     async destroy() {
       await database.close();
       await fs.rm(dir, { recursive: true, force: true });

@@ -40,6 +40,7 @@ test("committed migrations create every auth table on an empty database", async 
     "permissions",
     "role_permissions",
     "roles",
+    "security_events",
     "user_roles",
     "users",
   ]);

@@ -23,4 +23,5 @@ export default async function globalSetup(): Promise<void> {
   const cluster = await startTestCluster();
   globalThis.authDbTestCluster = cluster;
   process.env.AUTH_DB_TEST_ROOT_URL = cluster.rootUrl;
+  process.env.AUTH_DB_TEST_PG_LOG = cluster.logFile;
 }
