@@ -1,3 +1,4 @@
+import { startAuditChainer, type AuditChainer } from "./audit/chainer.js";
 import { checkRoleMapping } from "./auth/role-mapping.js";
 import type { Config } from "./config/config.js";
 import { createAuthenticatorPool } from "./db/pool.js";
@@ -6,6 +7,8 @@ import { startHttpServer, type RunningHttpServer } from "./http/server.js";
 
 export interface RunningService {
   http: RunningHttpServer;
+  /** Links new audit rows into the hash chain in the background. */
+  auditChainer: AuditChainer;
   /** Shuts down in order: HTTP (drains in-flight requests), pool, embedded database. */
   stop(): Promise<void>;
 }
@@ -40,10 +43,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await provisioned.close();
     throw error;
   }
+  const auditChainer = startAuditChainer(pool, config.audit.chainIntervalMs);
   return {
     http,
+    auditChainer,
     async stop() {
       await http.close();
+      await auditChainer.stop();
       await pool.end();
       await provisioned.close();
     },

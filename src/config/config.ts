@@ -54,6 +54,11 @@ export interface AuthConfig {
   roleMapping: Array<{ keycloakRole: string; postgresRole: string }>;
 }
 
+export interface AuditConfig {
+  /** How often new audit rows are linked into the hash chain. */
+  chainIntervalMs: number;
+}
+
 export interface Config {
   nodeEnv: "development" | "test" | "production";
   host: string;
@@ -61,6 +66,7 @@ export interface Config {
   graphiql: boolean;
   database: DatabaseConfig;
   auth: AuthConfig;
+  audit: AuditConfig;
 }
 
 /** A configuration that cannot run: one line per variable that is wrong. */
@@ -161,6 +167,12 @@ const envSchema = z.object({
     .min(0, "expected 0 or more milliseconds")
     .default(30_000),
   DEV_ISSUER_KEY_FILE: z.string().min(1).default(".data/dev-issuer-key.json"),
+  AUDIT_CHAIN_INTERVAL_MS: z.coerce
+    .number({ message: "expected milliseconds" })
+    .int("expected whole milliseconds")
+    .min(50, "expected 50 to 60000 milliseconds")
+    .max(60_000, "expected 50 to 60000 milliseconds")
+    .default(1000),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -314,5 +326,6 @@ export function loadConfig(
       clientId: env.KEYCLOAK_CLIENT_ID,
       roleMapping: env.KEYCLOAK_ROLE_MAPPING ?? [],
     },
+    audit: { chainIntervalMs: env.AUDIT_CHAIN_INTERVAL_MS },
   };
 }

@@ -4,6 +4,7 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import type { RoleNames } from "../config/roles.js";
+import { deniedAttemptsPlugin } from "../audit/denied-attempts.js";
 import type { AuthenticatedRequest } from "../http/authentication.js";
 import { maskError } from "./errors.js";
 
@@ -39,6 +40,7 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
+    plugins: [deniedAttemptsPlugin(options.pool)],
     pgServices: [pgService],
     grafserv: {
       graphqlPath: "/graphql",

@@ -36,6 +36,8 @@ test("committed migrations create every auth table on an empty database", async 
   });
   expect(tables).toEqual([
     "api_keys",
+    "audit_chain_checkpoints",
+    "audit_chain_head",
     "audit_logs",
     "permissions",
     "role_permissions",

@@ -1,0 +1,57 @@
+import type pg from "pg";
+import { Kind, type GraphQLError, type OperationDefinitionNode } from "postgraphile/graphql";
+import { withRequestSettings } from "../db/request-transaction.js";
+
+interface DatabaseError {
+  code?: unknown;
+  detail?: unknown;
+}
+
+function isMutation(document: { definitions: readonly { kind: string }[] }, operationName?: string | null): boolean {
+  const operations = document.definitions.filter(
+    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName ? operations.find((op) => op.name?.value === operationName) : operations[0];
+  return operation?.operation === "mutation";
+}
+
+/** The refusals among a result's errors: the mutation field, the message and the missing permission. */
+function refusals(errors: readonly GraphQLError[]) {
+  return errors.flatMap((error) => {
+    const original = error.originalError as DatabaseError | undefined;
+    if (original?.code !== "42501") return [];
+    const field = typeof error.path?.[0] === "string" ? error.path[0] : "unknown";
+    const permission = typeof original.detail === "string" && /^[a-z][a-z0-9_]*:[a-z]+$/.test(original.detail) ? original.detail : null;
+    return [{ field, message: error.message, permission }];
+  });
+}
+
+/**
+ * Denied mutations roll back their own transaction, audit rows included, so
+ * the refusal is recorded afterwards, in a transaction of its own with the
+ * same request settings (auth.record_denied_attempt, result DENIED).
+ */
+export function deniedAttemptsPlugin(pool: pg.Pool): GraphileConfig.Plugin {
+  return {
+    name: "AuthDbDeniedAttemptsPlugin",
+    version: "1.0.0",
+    description: "Records refused mutations in the audit log",
+    grafast: {
+      middleware: {
+        async execute(next, event) {
+          const result = await next();
+          if (!("errors" in result) || !result.errors?.length) return result;
+          const { document, operationName, contextValue } = event.args;
+          if (!isMutation(document, operationName)) return result;
+          const pgSettings = (contextValue as { pgSettings?: Record<string, string> }).pgSettings ?? {};
+          for (const refusal of refusals(result.errors)) {
+            await withRequestSettings(pool, pgSettings, (client) =>
+              client.query("select auth.record_denied_attempt($1, $2, $3)", [refusal.field, refusal.message, refusal.permission]),
+            ).catch((error: unknown) => console.error("could not record a denied attempt:", error));
+          }
+          return result;
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,194 @@
+import pg from "pg";
+import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+interface Verification {
+  intact: boolean;
+  first_broken_seq: string | null;
+  reason: string | null;
+}
+
+async function appendRows(client: pg.ClientBase, count: number, createdAt = "now()"): Promise<void> {
+  await client.query(
+    `insert into auth.audit_logs (event_type, action, detail, created_at)
+     select 'TEST', 'append', jsonb_build_object('n', n), ${createdAt} from generate_series(1, $1) n`,
+    [count],
+  );
+}
+
+async function verify(client: pg.ClientBase, from?: number): Promise<Verification> {
+  const { rows } = await client.query<Verification>(
+    "select intact, first_broken_seq, reason from auth.verify_audit_chain($1)",
+    [from ?? null],
+  );
+  return rows[0]!;
+}
+
+/** Runs `tamper` as superuser with triggers off, verifies inside the same transaction, then rolls back. */
+async function verifyAfterTampering(tamper: string): Promise<Verification> {
+  return db.asRoot(async (client) => {
+    await client.query("begin");
+    try {
+      await client.query("set local session_replication_role = replica");
+      await client.query(tamper);
+      await client.query("set local session_replication_role = origin");
+      return await verify(client);
+    } finally {
+      await client.query("rollback");
+    }
+  });
+}
+
+beforeAll(async () => {
+  await db.asOwner(async (client) => {
+    await appendRows(client, 30);
+    await client.query("select auth.chain_audit_logs()");
+  });
+});
+
+test("linked rows form a gap-free chain that verifies", async () => {
+  const { rows } = await db.asOwner((client) =>
+    client.query("select min(seq)::int as first, max(seq)::int as last, count(*)::int as n from auth.audit_logs"),
+  );
+  expect(rows[0]).toEqual({ first: 1, last: 30, n: 30 });
+  expect(await db.asOwner((client) => verify(client))).toEqual({ intact: true, first_broken_seq: null, reason: null });
+});
+
+test("an inserted row cannot forge its own chain position or hash", async () => {
+  const seq = await db.asOwner(async (client) => {
+    const { rows } = await client.query(
+      `insert into auth.audit_logs (event_type, action, seq, hash) values ('TEST', 'forge', 1, repeat('a', 64))
+       returning seq`,
+    );
+    return rows[0].seq;
+  });
+  expect(seq).toBeNull();
+});
+
+test.each([
+  ["update", "update auth.audit_logs set action = 'rewritten' where seq = 3"],
+  ["delete", "delete from auth.audit_logs where seq = 3"],
+  ["truncate", "truncate auth.audit_logs"],
+])("the owner cannot %s audit rows", async (_what, sql) => {
+  await expect(db.asOwner((client) => client.query(sql))).rejects.toMatchObject({
+    code: "42501",
+    message: expect.stringMatching(/^audit_logs is append-only/),
+  });
+});
+
+test("the owner cannot truncate a single audit partition either", async () => {
+  const partition = await db.asOwner(async (client) => {
+    const { rows } = await client.query(
+      "select inhrelid::regclass::text as name from pg_inherits where inhparent = 'auth.audit_logs'::regclass limit 1",
+    );
+    return rows[0].name as string;
+  });
+  await expect(db.asOwner((client) => client.query(`truncate ${partition}`))).rejects.toMatchObject({ code: "42501" });
+});
+
+test("an edited column is detected at its sequence number", async () => {
+  expect(await verifyAfterTampering("update auth.audit_logs set detail = '{\"n\": 999}' where seq = 7")).toEqual({
+    intact: false,
+    first_broken_seq: "7",
+    reason: "hash mismatch",
+  });
+});
+
+test("a deleted row is detected at its sequence number", async () => {
+  expect(await verifyAfterTampering("delete from auth.audit_logs where seq = 12")).toEqual({
+    intact: false,
+    first_broken_seq: "12",
+    reason: "gap",
+  });
+});
+
+test("a deleted last row is detected", async () => {
+  expect(await verifyAfterTampering("delete from auth.audit_logs where seq = (select max(seq) from auth.audit_logs)")).toMatchObject({
+    intact: false,
+    reason: "gap",
+  });
+});
+
+test("reordered rows are detected at the first one moved", async () => {
+  expect(
+    await verifyAfterTampering(
+      "update auth.audit_logs set seq = case seq when 15 then 16 else 15 end where seq in (15, 16)",
+    ),
+  ).toEqual({ intact: false, first_broken_seq: "15", reason: "broken link" });
+});
+
+test("a break is announced on the audit_tampering_detected channel", async () => {
+  const victim = await createTestDatabase();
+  const listener = new pg.Client({ connectionString: victim.config.database.ownerUrl });
+  try {
+    await victim.asOwner(async (client) => {
+      await appendRows(client, 5);
+      await client.query("select auth.chain_audit_logs()");
+    });
+    await victim.asRoot(async (client) => {
+      await client.query("set session_replication_role = replica");
+      await client.query("update auth.audit_logs set action = 'forged' where seq = 2");
+    });
+    await listener.connect();
+    await listener.query("listen audit_tampering_detected");
+    const notified = new Promise<string>((resolve) => listener.on("notification", (message) => resolve(message.payload!)));
+    await victim.asOwner((client) => verify(client));
+    expect(JSON.parse(await notified)).toEqual({ severity: "critical", first_broken_seq: 2, reason: "hash mismatch", from_seq: 1, to_seq: 5 });
+  } finally {
+    await listener.end();
+    await victim.drop();
+  }
+});
+
+test("20 concurrent writers and a concurrent chainer leave one valid chain", async () => {
+  const pool = new pg.Pool({ connectionString: db.config.database.ownerUrl, max: 21 });
+  try {
+    let writing = true;
+    const chaining = (async () => {
+      while (writing) await pool.query("select auth.chain_audit_logs(50)");
+    })();
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        for (let i = 0; i < 25; i++) await appendRows(pool as unknown as pg.ClientBase, 2);
+      }),
+    );
+    writing = false;
+    await chaining;
+    await pool.query("select auth.chain_audit_logs()");
+    const { rows } = await pool.query("select count(*)::int as n, max(seq)::int as last from auth.audit_logs");
+    expect(rows[0].n).toBe(rows[0].last);
+    expect(await verify(pool as unknown as pg.ClientBase)).toMatchObject({ intact: true });
+  } finally {
+    await pool.end();
+  }
+});
+
+test("the chain still verifies after an old partition is detached, from its checkpoint", async () => {
+  const victim = await createTestDatabase();
+  try {
+    await victim.asOwner(async (client) => {
+      await client.query("select auth.ensure_audit_log_partition((now() - interval '3 months')::date)");
+      await appendRows(client, 10, "now() - interval '3 months'");
+      await client.query("select auth.chain_audit_logs()");
+      await appendRows(client, 10);
+      const { rows } = await client.query(
+        "select inhrelid::regclass::text as name from pg_inherits where inhparent = 'auth.audit_logs'::regclass and inhrelid::regclass::text like $1",
+        [`%m${String(new Date(Date.now() - 90 * 86400_000).getUTCMonth() + 1).padStart(2, "0")}`],
+      );
+      await client.query("select auth.detach_audit_log_partition($1::regclass)", [rows[0].name]);
+      const checkpoints = await client.query("select seq::int from auth.audit_chain_checkpoints");
+      expect(checkpoints.rows).toEqual([{ seq: 10 }]);
+      expect(await verify(client)).toMatchObject({ intact: true });
+      expect(await verify(client, 1)).toMatchObject({ intact: false, first_broken_seq: "1", reason: "gap" });
+    });
+  } finally {
+    await victim.drop();
+  }
+});
