@@ -4,6 +4,9 @@ import type { Config } from "./config/config.js";
 import { createAuthenticatorPool } from "./db/pool.js";
 import { provisionDatabase } from "./db/provision.js";
 import { startHttpServer, type RunningHttpServer } from "./http/server.js";
+import { jobContextFor } from "./lifecycle/context.js";
+import { JOB_INTERVAL_HOURS, startScheduler } from "./lifecycle/scheduler.js";
+import { SecurityEventQueue } from "./security/event-queue.js";
 
 export interface RunningService {
   http: RunningHttpServer;
@@ -21,8 +24,10 @@ export interface ServiceOptions {
 /** Brings up auth-db: database, migrations, pool and HTTP server. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const { database } = config;
+  const startedAt = new Date();
   const provisioned = await provisionDatabase(database);
   const pool = createAuthenticatorPool(database.authenticatorUrl);
+  const securityEvents = new SecurityEventQueue(pool, { capacity: 10_000, flushIntervalMs: 250 });
   let http: RunningHttpServer;
   try {
     await checkRoleMapping(pool, config.auth.roleMapping);
@@ -33,23 +38,40 @@ export async function startService(config: Config, options: ServiceOptions = {})
       host: config.host,
       port: config.port,
       graphiql: config.graphiql,
+      metrics: config.nodeEnv !== "production",
+      securityEvents,
+      health: { startedAt, jobIntervalHours: JOB_INTERVAL_HOURS, minimumRunwayDays: 7 },
       watch:
         options.watchSchema && database.rootUrl
           ? { superuserConnectionString: database.rootUrl }
           : undefined,
     });
   } catch (error) {
+    await securityEvents.stop();
     await pool.end();
     await provisioned.close();
     throw error;
   }
   const auditChainer = startAuditChainer(pool, config.audit.chainIntervalMs);
+  let scheduler: Awaited<ReturnType<typeof startScheduler>> | undefined;
+  try {
+    if (config.lifecycle.schedulerInServer) scheduler = await startScheduler(jobContextFor(config));
+  } catch (error) {
+    await http.close();
+    await auditChainer.stop();
+    await securityEvents.stop();
+    await pool.end();
+    await provisioned.close();
+    throw error;
+  }
   return {
     http,
     auditChainer,
     async stop() {
       await http.close();
+      await scheduler?.stop();
       await auditChainer.stop();
+      await securityEvents.stop();
       await pool.end();
       await provisioned.close();
     },

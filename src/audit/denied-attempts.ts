@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { Kind, type GraphQLError, type OperationDefinitionNode } from "postgraphile/graphql";
 import { withRequestSettings } from "../db/request-transaction.js";
+import type { SecurityEventQueue } from "../security/event-queue.js";
 
 interface DatabaseError {
   code?: unknown;
@@ -27,11 +28,13 @@ function refusals(errors: readonly GraphQLError[]) {
 }
 
 /**
- * Denied mutations roll back their own transaction, audit rows included, so
- * the refusal is recorded afterwards, in a transaction of its own with the
- * same request settings (auth.record_denied_attempt, result DENIED).
+ * Every permission refusal becomes a security event (queued, off the
+ * request path). Refused mutations are also audited: they rolled back their
+ * own transaction, audit rows included, so the refusal is recorded
+ * afterwards in a transaction of its own with the same request settings
+ * (auth.record_denied_attempt, result DENIED).
  */
-export function deniedAttemptsPlugin(pool: pg.Pool): GraphileConfig.Plugin {
+export function deniedAttemptsPlugin(pool: pg.Pool, securityEvents: SecurityEventQueue): GraphileConfig.Plugin {
   return {
     name: "AuthDbDeniedAttemptsPlugin",
     version: "1.0.0",
@@ -42,9 +45,21 @@ export function deniedAttemptsPlugin(pool: pg.Pool): GraphileConfig.Plugin {
           const result = await next();
           if (!("errors" in result) || !result.errors?.length) return result;
           const { document, operationName, contextValue } = event.args;
-          if (!isMutation(document, operationName)) return result;
           const pgSettings = (contextValue as { pgSettings?: Record<string, string> }).pgSettings ?? {};
-          for (const refusal of refusals(result.errors)) {
+          const refused = refusals(result.errors);
+          for (const refusal of refused) {
+            securityEvents.record({
+              type: "REQUEST_DENIED",
+              description: refusal.message,
+              ip_address: pgSettings["request.ip"],
+              user_agent: pgSettings["request.user_agent"],
+              user_id: pgSettings["jwt.claims.sub"] ?? pgSettings["api_key.id"],
+              user_name: pgSettings["jwt.claims.preferred_username"],
+              detail: { field: refusal.field, ...(refusal.permission ? { permission: refusal.permission } : {}) },
+            });
+          }
+          if (!isMutation(document, operationName)) return result;
+          for (const refusal of refused) {
             await withRequestSettings(pool, pgSettings, (client) =>
               client.query("select auth.record_denied_attempt($1, $2, $3)", [refusal.field, refusal.message, refusal.permission]),
             ).catch((error: unknown) => console.error("could not record a denied attempt:", error));

@@ -54,6 +54,13 @@ export interface AuthConfig {
   roleMapping: Array<{ keycloakRole: string; postgresRole: string }>;
 }
 
+export interface LifecycleConfig {
+  /** Where archive exports go (a local directory). */
+  archiveDir: string;
+  /** Run the graphile-worker schedule inside the server (else: npm run worker). */
+  schedulerInServer: boolean;
+}
+
 export interface AuditConfig {
   /** How often new audit rows are linked into the hash chain. */
   chainIntervalMs: number;
@@ -67,6 +74,7 @@ export interface Config {
   database: DatabaseConfig;
   auth: AuthConfig;
   audit: AuditConfig;
+  lifecycle: LifecycleConfig;
 }
 
 /** A configuration that cannot run: one line per variable that is wrong. */
@@ -173,6 +181,8 @@ const envSchema = z.object({
     .min(50, "expected 50 to 60000 milliseconds")
     .max(60_000, "expected 50 to 60000 milliseconds")
     .default(1000),
+  ARCHIVE_DIR: z.string().min(1).default(".data/archive"),
+  SCHEDULER_IN_SERVER: flag.optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -327,5 +337,9 @@ export function loadConfig(
       roleMapping: env.KEYCLOAK_ROLE_MAPPING ?? [],
     },
     audit: { chainIntervalMs: env.AUDIT_CHAIN_INTERVAL_MS },
+    lifecycle: {
+      archiveDir: path.resolve(cwd, env.ARCHIVE_DIR),
+      schedulerInServer: env.SCHEDULER_IN_SERVER ?? true,
+    },
   };
 }

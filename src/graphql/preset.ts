@@ -6,6 +6,7 @@ import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connecti
 import type { RoleNames } from "../config/roles.js";
 import { deniedAttemptsPlugin } from "../audit/denied-attempts.js";
 import type { AuthenticatedRequest } from "../http/authentication.js";
+import type { SecurityEventQueue } from "../security/event-queue.js";
 import { maskError } from "./errors.js";
 
 export interface PresetOptions {
@@ -13,6 +14,7 @@ export interface PresetOptions {
   pool: pg.Pool;
   roles: RoleNames;
   graphiql: boolean;
+  securityEvents: SecurityEventQueue;
   /** Rebuild the schema when the database changes (development); needs a superuser. */
   watch?: { superuserConnectionString: string };
 }
@@ -40,7 +42,7 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
-    plugins: [deniedAttemptsPlugin(options.pool)],
+    plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents)],
     pgServices: [pgService],
     grafserv: {
       graphqlPath: "/graphql",

@@ -2,6 +2,8 @@ import type { NextFunction, Request, Response } from "express";
 import { CredentialRejected, IssuerUnavailable } from "../auth/errors.js";
 import { identify, pgSettingsFor, type IdentifyDependencies, type RequestFacts } from "../auth/identity.js";
 import type { UserSync } from "../auth/user-sync.js";
+import type { SecurityEventQueue } from "../security/event-queue.js";
+import { rejectedTokenFacts } from "../security/token-facts.js";
 
 /** What the authentication middleware leaves on the request for PostGraphile. */
 export interface AuthenticatedRequest extends Request {
@@ -10,6 +12,7 @@ export interface AuthenticatedRequest extends Request {
 
 export interface AuthenticationOptions extends IdentifyDependencies {
   userSync: UserSync;
+  securityEvents: SecurityEventQueue;
 }
 
 function sendGraphQLError(
@@ -60,6 +63,16 @@ export function authentication(options: AuthenticationOptions) {
       next();
     } catch (error) {
       if (error instanceof CredentialRejected) {
+        // Rejected API keys are recorded by auth.verify_api_key itself.
+        if (!error.reason.startsWith("API_KEY_")) {
+          options.securityEvents.record({
+            type: "CREDENTIAL_REJECTED",
+            description: error.message,
+            ip_address: req.ip,
+            user_agent: header(req, "user-agent")?.slice(0, 512),
+            detail: { reason: error.reason, ...rejectedTokenFacts(header(req, "authorization")) },
+          });
+        }
         sendGraphQLError(
           res,
           401,

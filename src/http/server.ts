@@ -9,10 +9,12 @@ import { UserSync } from "../auth/user-sync.js";
 import { verifierFor } from "../auth/verifier-for-config.js";
 import type { AuthConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
+import { registry } from "../observability/metrics.js";
+import type { SecurityEventQueue } from "../security/event-queue.js";
 import { makePreset } from "../graphql/preset.js";
 import { authentication } from "./authentication.js";
 import { errorHandler } from "./error-handler.js";
-import { healthHandler } from "./health.js";
+import { healthHandler, type HealthOptions } from "./health.js";
 
 export interface HttpServerOptions {
   pool: pg.Pool;
@@ -21,6 +23,10 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   graphiql: boolean;
+  /** Serve /metrics on this server (outside production by default). */
+  metrics: boolean;
+  health: HealthOptions;
+  securityEvents: SecurityEventQueue;
   watch?: { superuserConnectionString: string };
 }
 
@@ -36,13 +42,19 @@ export interface RunningHttpServer {
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
   app.disable("x-powered-by");
-  app.get("/health", healthHandler(options.pool));
+  app.get("/health", healthHandler(options.pool, options.health));
+  if (options.metrics) {
+    app.get("/metrics", async (_req, res) => {
+      res.type(registry.contentType).send(await registry.metrics());
+    });
+  }
   app.use(
     "/graphql",
     authentication({
       verifier: verifierFor(options.auth.issuer),
       verifyApiKey: apiKeyVerifier(options.pool),
       userSync: new UserSync(options.pool),
+      securityEvents: options.securityEvents,
       auth: options.auth,
       roles: options.roles,
     }),

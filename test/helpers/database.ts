@@ -50,6 +50,8 @@ export function testEnv(options: TestEnvOptions = {}): Record<string, string> {
     DATABASE_URL: owner.toString(),
     ROOT_DATABASE_URL: rootUrl,
     AUTHENTICATOR_PASSWORD: "authenticator-secret",
+    // Each test file that needs the lifecycle schedule starts it itself.
+    SCHEDULER_IN_SERVER: "false",
     ...options.env,
   };
 }

@@ -39,6 +39,8 @@ test("committed migrations create every auth table on an empty database", async 
     "audit_chain_checkpoints",
     "audit_chain_head",
     "audit_logs",
+    "job_runs",
+    "partition_policies",
     "permissions",
     "role_permissions",
     "roles",
