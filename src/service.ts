@@ -6,6 +6,8 @@ import { provisionDatabase } from "./db/provision.js";
 import { startHttpServer, type RunningHttpServer } from "./http/server.js";
 import { jobContextFor } from "./lifecycle/context.js";
 import { JOB_INTERVAL_HOURS, startScheduler } from "./lifecycle/scheduler.js";
+import { DatabaseAvailability } from "./db/availability.js";
+import { trackPool } from "./observability/metrics.js";
 import { SecurityEventQueue } from "./security/event-queue.js";
 
 export interface RunningService {
@@ -19,14 +21,19 @@ export interface RunningService {
 export interface ServiceOptions {
   /** Rebuild the GraphQL schema when the database schema changes (development). */
   watchSchema?: boolean;
+  /** The database is already started, set up and migrated (by a cluster primary): do none of that here. */
+  skipProvisioning?: boolean;
 }
 
 /** Brings up auth-db: database, migrations, pool and HTTP server. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const { database } = config;
   const startedAt = new Date();
-  const provisioned = await provisionDatabase(database);
+  const provisioned = options.skipProvisioning ? { close: async () => {} } : await provisionDatabase(database);
   const pool = createAuthenticatorPool(database.authenticatorUrl);
+  const untrackPool = trackPool(pool);
+  const availability = new DatabaseAvailability(pool);
+  pool.on("error", (error) => availability.report(error));
   const securityEvents = new SecurityEventQueue(pool, { capacity: 10_000, flushIntervalMs: 250 });
   let http: RunningHttpServer;
   try {
@@ -38,7 +45,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       host: config.host,
       port: config.port,
       graphiql: config.graphiql,
-      metrics: config.nodeEnv !== "production",
+      metrics: config.observability.metricsOnPublicPort,
+      limits: config.limits,
+      availability,
       securityEvents,
       health: { startedAt, jobIntervalHours: JOB_INTERVAL_HOURS, minimumRunwayDays: 7 },
       watch:
@@ -48,6 +57,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
   } catch (error) {
     await securityEvents.stop();
+    availability.stop();
+    untrackPool();
     await pool.end();
     await provisioned.close();
     throw error;
@@ -60,6 +71,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     await http.close();
     await auditChainer.stop();
     await securityEvents.stop();
+    availability.stop();
+    untrackPool();
     await pool.end();
     await provisioned.close();
     throw error;
@@ -72,6 +85,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       await scheduler?.stop();
       await auditChainer.stop();
       await securityEvents.stop();
+      availability.stop();
+    untrackPool();
       await pool.end();
       await provisioned.close();
     },

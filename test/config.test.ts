@@ -106,3 +106,23 @@ test("a malformed KEYCLOAK_ROLE_MAPPING pair is named in the error", () => {
     'KEYCLOAK_ROLE_MAPPING: expected keycloak_role=postgres_role pairs separated by commas, got "ops"',
   ]);
 });
+
+test("DATABASE_SSL_CA_FILE makes every connection verify the server against that CA", () => {
+  const config = loadConfig(
+    { DATABASE_URL: "postgres://o:p@db.example/x", ROOT_DATABASE_URL: "postgres://r:p@db.example/postgres", DATABASE_SSL_CA_FILE: "package.json" },
+    process.cwd(),
+  );
+  for (const url of [config.database.ownerUrl, config.database.authenticatorUrl, config.database.rootUrl!]) {
+    expect(new URL(url).searchParams.get("sslmode")).toBe("verify-full");
+    expect(new URL(url).searchParams.get("sslrootcert")).toBe(`${process.cwd()}/package.json`);
+  }
+});
+
+test("a DATABASE_SSL_CA_FILE that does not exist is named in the error", () => {
+  expect(problemsOf({ DATABASE_SSL_CA_FILE: "missing-ca.pem" })).toEqual(["DATABASE_SSL_CA_FILE: no file at /srv/auth-db/missing-ca.pem"]);
+});
+
+test("an sslmode already in DATABASE_URL is kept", () => {
+  const config = loadConfig({ DATABASE_URL: "postgres://o:p@db/x?sslmode=require", DATABASE_SSL_CA_FILE: "package.json" }, process.cwd());
+  expect(new URL(config.database.ownerUrl).searchParams.get("sslmode")).toBe("require");
+});

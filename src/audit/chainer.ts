@@ -1,4 +1,6 @@
 import type pg from "pg";
+import { logger } from "../observability/logger.js";
+import { auditRowsLinked } from "../observability/metrics.js";
 
 export interface AuditChainer {
   /** Links every committed, unlinked audit row now. */
@@ -19,6 +21,7 @@ export function startAuditChainer(pool: pg.Pool, intervalMs: number): AuditChain
     for (;;) {
       const { rows } = await pool.query<{ linked: number }>("select auth.chain_audit_logs(10000) as linked");
       total += rows[0]!.linked;
+      auditRowsLinked.inc(rows[0]!.linked);
       if (rows[0]!.linked < 10000) return total;
     }
   };
@@ -26,12 +29,12 @@ export function startAuditChainer(pool: pg.Pool, intervalMs: number): AuditChain
     if (running) return;
     running = runOnce()
       .then((linked) => {
-        if (failing) console.warn("audit chain: linking works again");
+        if (failing) logger.info("audit chain: linking works again");
         failing = false;
         return linked;
       })
       .catch((error: unknown) => {
-        if (!failing) console.warn(`audit chain: linking failed, will retry: ${(error as Error).message}`);
+        if (!failing) logger.warn({ err: error }, "audit chain: linking failed, will retry");
         failing = true;
         return 0;
       })

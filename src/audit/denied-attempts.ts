@@ -1,19 +1,13 @@
 import type pg from "pg";
-import { Kind, type GraphQLError, type OperationDefinitionNode } from "postgraphile/graphql";
+import type { GraphQLError } from "postgraphile/graphql";
 import { withRequestSettings } from "../db/request-transaction.js";
+import { selectedOperation } from "../graphql/operation.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
+import { logger } from "../observability/logger.js";
 
 interface DatabaseError {
   code?: unknown;
   detail?: unknown;
-}
-
-function isMutation(document: { definitions: readonly { kind: string }[] }, operationName?: string | null): boolean {
-  const operations = document.definitions.filter(
-    (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-  );
-  const operation = operationName ? operations.find((op) => op.name?.value === operationName) : operations[0];
-  return operation?.operation === "mutation";
 }
 
 /** The refusals among a result's errors: the mutation field, the message and the missing permission. */
@@ -58,11 +52,11 @@ export function deniedAttemptsPlugin(pool: pg.Pool, securityEvents: SecurityEven
               detail: { field: refusal.field, ...(refusal.permission ? { permission: refusal.permission } : {}) },
             });
           }
-          if (!isMutation(document, operationName)) return result;
+          if (selectedOperation(document, operationName)?.operation !== "mutation") return result;
           for (const refusal of refused) {
             await withRequestSettings(pool, pgSettings, (client) =>
               client.query("select auth.record_denied_attempt($1, $2, $3)", [refusal.field, refusal.message, refusal.permission]),
-            ).catch((error: unknown) => console.error("could not record a denied attempt:", error));
+            ).catch((error: unknown) => logger.error({ err: error }, "could not record a denied attempt"));
           }
           return result;
         },

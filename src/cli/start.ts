@@ -1,21 +1,42 @@
 import "../graphile-env.js";
-import { loadConfig } from "../config/config.js";
+import cluster from "node:cluster";
+import { loadConfig, type Config } from "../config/config.js";
+import { startClusterPrimary } from "../cluster/primary.js";
+import { serveAsClusterWorker } from "../cluster/worker.js";
 import { startService } from "../service.js";
 import { runCli } from "./run.js";
 import { stopOnSignals } from "./shutdown.js";
 
-/** `npm start`: serve auth-db (embedded PostgreSQL when no DATABASE_URL is set). */
+/** Where to reach the server, for the person who started it. */
+function printBanner(config: Config, url: string, processes: string): void {
+  const where = config.database.source.kind === "embedded" ? "embedded PostgreSQL" : "DATABASE_URL";
+  console.log(`auth-db listening on ${url} (database: ${where}; ${processes})`);
+  console.log(`  GraphQL:  ${url}/graphql`);
+  if (config.graphiql) console.log(`  GraphiQL: ${url}/graphiql`);
+  console.log(`  health:   ${url}/health`);
+}
+
+/**
+ * `npm start`: serve auth-db (embedded PostgreSQL when no DATABASE_URL is
+ * set), from this process or, with WEB_CONCURRENCY > 1, from a cluster of
+ * worker processes (this same entry point, run again by node:cluster).
+ */
 runCli(async () => {
   const unknown = process.argv.slice(2).filter((arg) => arg !== "--watch-schema");
   if (unknown.length > 0) {
     throw new Error(`unknown argument ${unknown.join(" ")}; npm start takes only --watch-schema`);
   }
   const config = loadConfig();
-  const service = await startService(config, { watchSchema: process.argv.includes("--watch-schema") });
+  const watchSchema = process.argv.includes("--watch-schema");
+  if (cluster.isWorker) return serveAsClusterWorker(config, { watchSchema });
+  if (config.webConcurrency > 1) {
+    const running = await startClusterPrimary(config, config.webConcurrency);
+    stopOnSignals(running.stop);
+    const schedule = config.lifecycle.schedulerInServer ? "; the schedule runs in the primary" : "";
+    printBanner(config, running.url, `${config.webConcurrency} worker processes${schedule}`);
+    return;
+  }
+  const service = await startService(config, { watchSchema });
   stopOnSignals(service.stop);
-  const where = config.database.source.kind === "embedded" ? "embedded PostgreSQL" : "DATABASE_URL";
-  console.log(`auth-db listening on ${service.http.url} (database: ${where})`);
-  console.log(`  GraphQL:  ${service.http.url}/graphql`);
-  if (config.graphiql) console.log(`  GraphiQL: ${service.http.url}/graphiql`);
-  console.log(`  health:   ${service.http.url}/health`);
+  printBanner(config, service.http.url, "one process");
 });

@@ -1,4 +1,7 @@
+import os from "node:os";
+import { existsSync } from "node:fs";
 import path from "node:path";
+import dotenv from "dotenv";
 import { z } from "zod";
 import { roleNamesFor, type RoleNames } from "./roles.js";
 
@@ -61,6 +64,28 @@ export interface LifecycleConfig {
   schedulerInServer: boolean;
 }
 
+export interface LimitsConfig {
+  /** Largest request body accepted, in bytes. */
+  maxRequestBytes: number;
+  /** Deepest GraphQL selection accepted. */
+  maxQueryDepth: number;
+  /** Largest GraphQL cost accepted (fields, multiplied by list sizes). */
+  maxQueryCost: number;
+  /** Failed authentications allowed per minute per ip and per API key prefix. */
+  authFailuresPerMinute: number;
+  /** Origins allowed to call from a browser; "*" allows any. */
+  corsOrigins: string[];
+  /** Express's trust proxy setting: which proxies' X-Forwarded-For to believe for the client ip. */
+  trustProxy: boolean | number | string;
+}
+
+export interface ObservabilityConfig {
+  /** Serve /metrics on the public port (the default outside production). */
+  metricsOnPublicPort: boolean;
+  /** Serve /metrics on its own port (on 127.0.0.1) as well. */
+  metricsPort?: number;
+}
+
 export interface AuditConfig {
   /** How often new audit rows are linked into the hash chain. */
   chainIntervalMs: number;
@@ -70,11 +95,15 @@ export interface Config {
   nodeEnv: "development" | "test" | "production";
   host: string;
   port: number;
+  /** HTTP processes (node:cluster workers); 1 serves from this process alone. */
+  webConcurrency: number;
   graphiql: boolean;
   database: DatabaseConfig;
   auth: AuthConfig;
   audit: AuditConfig;
   lifecycle: LifecycleConfig;
+  limits: LimitsConfig;
+  observability: ObservabilityConfig;
 }
 
 /** A configuration that cannot run: one line per variable that is wrong. */
@@ -110,6 +139,14 @@ const port = (lowest: number) =>
     .min(lowest, `expected a port from ${lowest} to 65535`)
     .max(65535, `expected a port from ${lowest} to 65535`);
 
+/** A whole number within bounds, named by its unit in the error. */
+const whole = (min: number, max: number, unit: string) =>
+  z.coerce
+    .number({ message: `expected a number of ${unit}` })
+    .int(`expected a whole number of ${unit}`)
+    .min(min, `expected ${min} to ${max} ${unit}`)
+    .max(max, `expected ${min} to ${max} ${unit}`);
+
 const flag = z
   .enum(["true", "false", "1", "0"], { message: "expected true or false" })
   .transform((v) => v === "true" || v === "1");
@@ -138,6 +175,7 @@ const envSchema = z.object({
     .default("development"),
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: port(0).default(3000),
+  WEB_CONCURRENCY: whole(1, 64, "processes").optional(),
   GRAPHIQL: flag.optional(),
   DATABASE_URL: postgresUrl.optional(),
   AUTHENTICATOR_DATABASE_URL: postgresUrl.optional(),
@@ -183,6 +221,28 @@ const envSchema = z.object({
     .default(1000),
   ARCHIVE_DIR: z.string().min(1).default(".data/archive"),
   SCHEDULER_IN_SERVER: flag.optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+    message: "expected fatal, error, warn, info, debug, trace or silent",
+  }).optional(),
+  LOG_FORMAT: z.enum(["json", "pretty"], { message: "expected json or pretty" }).optional(),
+  METRICS_PUBLIC: flag.optional(),
+  METRICS_PORT: port(1).optional(),
+  MAX_REQUEST_BYTES: whole(1024, 10 * 1024 * 1024, "bytes").default(100 * 1024),
+  GRAPHQL_MAX_DEPTH: whole(2, 100, "levels").default(15),
+  GRAPHQL_MAX_COST: whole(10, 10_000_000, "cost units").default(100_000),
+  AUTH_FAILURES_PER_MINUTE: whole(1, 100_000, "failures").default(30),
+  CORS_ORIGINS: z
+    .string()
+    .transform((value) => value.split(",").map((origin) => origin.trim()).filter(Boolean))
+    .refine((origins) => origins.every((origin) => origin === "*" || /^https?:\/\/[^/\s]+$/.test(origin)), {
+      message: "expected * or origins like https://app.example.com, separated by commas",
+    })
+    .optional(),
+  DATABASE_SSL_CA_FILE: z.string().min(1).optional(),
+  TRUST_PROXY: z
+    .string()
+    .transform((value) => (value === "true" ? true : value === "false" ? false : /^\d+$/.test(value) ? Number(value) : value))
+    .optional(),
 });
 
 type Env = z.infer<typeof envSchema>;
@@ -196,6 +256,19 @@ function withCredentials(url: string, user: string, password: string, database?:
   u.username = encodeURIComponent(user);
   u.password = encodeURIComponent(password);
   if (database) u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * With DATABASE_SSL_CA_FILE, every connection verifies the server's
+ * certificate against that CA (sslmode=verify-full) unless its URL already
+ * says how to use TLS.
+ */
+function withTls(url: string, caFile: string | undefined): string {
+  if (!caFile) return url;
+  const u = new URL(url);
+  if (!u.searchParams.has("sslmode")) u.searchParams.set("sslmode", "verify-full");
+  if (!u.searchParams.has("sslrootcert")) u.searchParams.set("sslrootcert", caFile);
   return u.toString();
 }
 
@@ -304,13 +377,16 @@ function resolveIssuer(env: Env, cwd: string, problems: string[]): IssuerConfig 
 }
 
 /**
- * Reads and validates auth-db's configuration from the environment. Every
- * problem is collected so that one failed start names all of them.
+ * Reads and validates auth-db's configuration from the environment (and,
+ * outside production, from a `.env` file in the working directory, which
+ * never overrides a variable already set). Every problem is collected so
+ * that one failed start names all of them.
  */
-export function loadConfig(
-  source: NodeJS.ProcessEnv = process.env,
-  cwd: string = process.cwd(),
-): Config {
+export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd()): Config {
+  if (source === undefined) {
+    if (process.env.NODE_ENV !== "production") dotenv.config({ path: path.join(cwd, ".env"), quiet: true });
+    return loadConfig(process.env, cwd);
+  }
   const nonEmpty = Object.fromEntries(
     Object.entries(source).filter(([, value]) => value !== undefined && value !== ""),
   );
@@ -322,13 +398,24 @@ export function loadConfig(
   }
   const env = parsed.data;
   const problems: string[] = [];
-  const database = resolveDatabase(env, cwd, problems);
+  const caFile = env.DATABASE_SSL_CA_FILE ? path.resolve(cwd, env.DATABASE_SSL_CA_FILE) : undefined;
+  if (caFile && !existsSync(caFile)) problems.push(`DATABASE_SSL_CA_FILE: no file at ${caFile}`);
+  const resolved = resolveDatabase(env, cwd, problems);
+  const database: DatabaseConfig | undefined = resolved && {
+    ...resolved,
+    ownerUrl: withTls(resolved.ownerUrl, caFile),
+    authenticatorUrl: withTls(resolved.authenticatorUrl, caFile),
+    rootUrl: resolved.rootUrl && withTls(resolved.rootUrl, caFile),
+    shadowUrl: resolved.shadowUrl && withTls(resolved.shadowUrl, caFile),
+  };
   const issuer = resolveIssuer(env, cwd, problems);
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
     host: env.HOST,
     port: env.PORT,
+    // One process per CPU in production (at most 64), one elsewhere.
+    webConcurrency: env.WEB_CONCURRENCY ?? (env.NODE_ENV === "production" ? Math.min(64, os.availableParallelism()) : 1),
     graphiql: env.GRAPHIQL ?? env.NODE_ENV !== "production",
     database,
     auth: {
@@ -340,6 +427,18 @@ export function loadConfig(
     lifecycle: {
       archiveDir: path.resolve(cwd, env.ARCHIVE_DIR),
       schedulerInServer: env.SCHEDULER_IN_SERVER ?? true,
+    },
+    limits: {
+      maxRequestBytes: env.MAX_REQUEST_BYTES,
+      maxQueryDepth: env.GRAPHQL_MAX_DEPTH,
+      maxQueryCost: env.GRAPHQL_MAX_COST,
+      authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+      corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === "production" ? [] : ["*"]),
+      trustProxy: env.TRUST_PROXY ?? false,
+    },
+    observability: {
+      metricsOnPublicPort: env.METRICS_PUBLIC ?? env.NODE_ENV !== "production",
+      metricsPort: env.METRICS_PORT,
     },
   };
 }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { logger } from "../observability/logger.js";
 
 /**
  * The server's connection pool, logged in as the authenticator. Connections
@@ -13,7 +14,7 @@ export function createAuthenticatorPool(connectionString: string, max = 10): pg.
     idleTimeoutMillis: 30_000,
   });
   pool.on("error", (error) => {
-    console.warn(`database connection lost: ${error.message}`);
+    logger.warn({ err: error }, "database connection lost");
   });
   return pool;
 }

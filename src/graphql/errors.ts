@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { GraphQLError } from "postgraphile/graphql";
 import { isSafeError } from "postgraphile/grafast";
+import { logger } from "../observability/logger.js";
 
 /**
  * SQLSTATE classes whose messages are written for the caller: bad input
@@ -54,6 +55,6 @@ export function maskError(error: GraphQLError): GraphQLError {
     });
   }
   const errorId = randomUUID();
-  console.error(`GraphQL error ${errorId}:`, original);
+  logger.error({ errorId, err: original }, "GraphQL error masked for the client")
   return reword(error, `Internal error (id: ${errorId})`, { code: "INTERNAL", errorId });
 }

@@ -6,6 +6,7 @@ import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connecti
 import type { RoleNames } from "../config/roles.js";
 import { deniedAttemptsPlugin } from "../audit/denied-attempts.js";
 import type { AuthenticatedRequest } from "../http/authentication.js";
+import { GraphQLMetricsPlugin } from "../observability/graphql-metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { maskError } from "./errors.js";
 
@@ -14,7 +15,11 @@ export interface PresetOptions {
   pool: pg.Pool;
   roles: RoleNames;
   graphiql: boolean;
+  /** Largest request body grafserv reads itself (express.json reads the rest). */
+  maxRequestBytes?: number;
   securityEvents: SecurityEventQueue;
+  /** More plugins, e.g. the server's own instrumentation. */
+  plugins?: GraphileConfig.Plugin[];
   /** Rebuild the schema when the database changes (development); needs a superuser. */
   watch?: { superuserConnectionString: string };
 }
@@ -42,13 +47,14 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
   });
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
-    plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents)],
+    plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents), GraphQLMetricsPlugin, ...(options.plugins ?? [])],
     pgServices: [pgService],
     grafserv: {
       graphqlPath: "/graphql",
       graphiqlPath: "/graphiql",
       graphiql: options.graphiql,
       graphiqlOnGraphQLGET: false,
+      maxRequestLength: options.maxRequestBytes,
       watch: options.watch !== undefined,
       maskError,
     },

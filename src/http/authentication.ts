@@ -2,27 +2,21 @@ import type { NextFunction, Request, Response } from "express";
 import { CredentialRejected, IssuerUnavailable } from "../auth/errors.js";
 import { identify, pgSettingsFor, type IdentifyDependencies, type RequestFacts } from "../auth/identity.js";
 import type { UserSync } from "../auth/user-sync.js";
+import { sendGraphQLError } from "./refusal.js";
+import type { CallerInfo } from "./request-log.js";
+import { credentialRejections } from "../observability/metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { rejectedTokenFacts } from "../security/token-facts.js";
+import { logger } from "../observability/logger.js";
 
-/** What the authentication middleware leaves on the request for PostGraphile. */
-export interface AuthenticatedRequest extends Request {
+/** What the authentication middleware leaves on the request for PostGraphile and the request log. */
+export interface AuthenticatedRequest extends Request, CallerInfo {
   authDb?: { pgSettings: Record<string, string> };
 }
 
 export interface AuthenticationOptions extends IdentifyDependencies {
   userSync: UserSync;
   securityEvents: SecurityEventQueue;
-}
-
-function sendGraphQLError(
-  res: Response,
-  status: number,
-  message: string,
-  extensions: Record<string, string>,
-  headers: Record<string, string> = {},
-): void {
-  res.status(status).set(headers).json({ errors: [{ message, extensions }] });
 }
 
 /** RFC 6750-style challenge for the scheme that failed; quotes inside the description would break the header. */
@@ -60,9 +54,12 @@ export function authentication(options: AuthenticationOptions) {
       const pgSettings = pgSettingsFor(identity, facts, options.roles);
       await options.userSync.ensure(identity, pgSettings);
       req.authDb = { pgSettings };
+      req.callerKind = identity.kind;
       next();
     } catch (error) {
+      req.callerKind = "rejected";
       if (error instanceof CredentialRejected) {
+        credentialRejections.inc({ reason: error.reason });
         // Rejected API keys are recorded by auth.verify_api_key itself.
         if (!error.reason.startsWith("API_KEY_")) {
           options.securityEvents.record({
@@ -81,7 +78,7 @@ export function authentication(options: AuthenticationOptions) {
           { "WWW-Authenticate": challenge(error) },
         );
       } else if (error instanceof IssuerUnavailable) {
-        console.error(`token issuer unavailable: ${error.message}`);
+        logger.warn({ err: error }, "token issuer unavailable")
         sendGraphQLError(res, 503, error.message, { code: "ISSUER_UNAVAILABLE" }, { "Retry-After": "5" });
       } else {
         next(error);

@@ -1,21 +1,28 @@
 import type { NextFunction, Request, Response } from "express";
+import { isDatabaseUnavailable, type DatabaseAvailability } from "../db/availability.js";
+import { logger } from "../observability/logger.js";
+import { refuse, sendGraphQLError } from "./refusal.js";
 
-const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "57P01", "57P02", "57P03", "08000", "08003", "08006"]);
-
-/** Whether an error means "the database cannot be reached right now" rather than a bug. */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && UNAVAILABLE_CODES.has(code)) return true;
-  return error instanceof Error && /timeout exceeded when trying to connect|Connection terminated/i.test(error.message);
-}
-
-/** Last express handler: JSON errors, 503 while the database is away, 500 (logged) otherwise. */
-export function errorHandler(error: unknown, _req: Request, res: Response, next: NextFunction): void {
-  if (res.headersSent) return next(error);
-  if (isDatabaseUnavailable(error)) {
-    res.status(503).set("Retry-After", "5").json({ errors: [{ message: "database unavailable", extensions: { code: "DATABASE_UNAVAILABLE" } }] });
-    return;
-  }
-  console.error("unhandled request error:", error);
-  res.status(500).json({ errors: [{ message: "internal error", extensions: { code: "INTERNAL" } }] });
+/**
+ * Last express handler: a body too large is 413, a body that is not JSON
+ * 400, an unreachable database 503 (and marks it down); anything else is a
+ * logged 500 that shows the client nothing internal.
+ */
+export function errorHandler(availability: DatabaseAvailability) {
+  return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    const type = (error as { type?: unknown } | null)?.type;
+    if (type === "entity.too.large") {
+      return refuse(res, 413, "PAYLOAD_TOO_LARGE", "request body larger than MAX_REQUEST_BYTES");
+    }
+    if (type === "entity.parse.failed" || type === "encoding.unsupported" || type === "charset.unsupported") {
+      return refuse(res, 400, "MALFORMED_BODY", "request body is not valid JSON");
+    }
+    if (isDatabaseUnavailable(error)) {
+      availability.report(error);
+      return refuse(res, 503, "DATABASE_UNAVAILABLE", "database unavailable", { "Retry-After": "5" });
+    }
+    logger.error({ err: error }, "unhandled request error");
+    sendGraphQLError(res, 500, "internal error", { code: "INTERNAL" });
+  };
 }

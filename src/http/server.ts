@@ -7,14 +7,21 @@ import { grafserv } from "postgraphile/grafserv/express/v4";
 import { apiKeyVerifier } from "../auth/api-key-verifier.js";
 import { UserSync } from "../auth/user-sync.js";
 import { verifierFor } from "../auth/verifier-for-config.js";
-import type { AuthConfig } from "../config/config.js";
+import type { AuthConfig, LimitsConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
+import { availabilityPlugin, type DatabaseAvailability } from "../db/availability.js";
 import { registry } from "../observability/metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { makePreset } from "../graphql/preset.js";
 import { authentication } from "./authentication.js";
+import { corsPolicy } from "./cors-policy.js";
+import { databaseGate } from "./database-gate.js";
 import { errorHandler } from "./error-handler.js";
+import { failedAuthenticationLimits } from "./failed-auth-limit.js";
+import { gracefulClose } from "./graceful-close.js";
 import { healthHandler, type HealthOptions } from "./health.js";
+import { queryLimits } from "./query-limits.js";
+import { requestLog } from "./request-log.js";
 
 export interface HttpServerOptions {
   pool: pg.Pool;
@@ -26,6 +33,8 @@ export interface HttpServerOptions {
   /** Serve /metrics on this server (outside production by default). */
   metrics: boolean;
   health: HealthOptions;
+  limits: LimitsConfig;
+  availability: DatabaseAvailability;
   securityEvents: SecurityEventQueue;
   watch?: { superuserConnectionString: string };
 }
@@ -38,18 +47,39 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-/** Serves /health, /graphql and (outside production) /graphiql. */
+/**
+ * Serves /health, /metrics (when enabled), /graphiql (outside production)
+ * and /graphql behind, in order: CORS, the failed-authentication brakes,
+ * the body size limit, depth and cost limits, the database gate and
+ * authentication.
+ */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
   app.disable("x-powered-by");
+  app.set("trust proxy", options.limits.trustProxy);
+  app.use(requestLog());
   app.get("/health", healthHandler(options.pool, options.health));
   if (options.metrics) {
     app.get("/metrics", async (_req, res) => {
       res.type(registry.contentType).send(await registry.metrics());
     });
   }
+
+  const server = http.createServer(app);
+  const closeServer = gracefulClose(server);
+  const { preset, release } = makePreset({
+    ...options,
+    maxRequestBytes: options.limits.maxRequestBytes,
+    plugins: [availabilityPlugin(options.availability)],
+  });
+  const pgl = postgraphile(preset);
   app.use(
     "/graphql",
+    corsPolicy(options.limits.corsOrigins),
+    ...failedAuthenticationLimits(options.limits.authFailuresPerMinute),
+    express.json({ limit: options.limits.maxRequestBytes, type: ["application/json", "application/graphql-response+json"] }),
+    queryLimits(() => pgl.getSchema(), { maxDepth: options.limits.maxQueryDepth, maxCost: options.limits.maxQueryCost }),
+    databaseGate(options.availability),
     authentication({
       verifier: verifierFor(options.auth.issuer),
       verifyApiKey: apiKeyVerifier(options.pool),
@@ -59,13 +89,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       roles: options.roles,
     }),
   );
-
-  const server = http.createServer(app);
-  const { preset, release } = makePreset(options);
-  const pgl = postgraphile(preset);
   const serv = pgl.createServ(grafserv);
   await serv.addTo(app, server);
-  app.use(errorHandler);
+  app.use(errorHandler(options.availability));
   // Build the schema now so that a broken schema fails the start, not the first request.
   await pgl.getSchema();
 
@@ -80,10 +106,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     port,
     url: `http://${host}:${port}`,
     async close() {
-      await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      });
+      await closeServer();
       await pgl.release();
       await release();
     },

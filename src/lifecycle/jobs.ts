@@ -2,6 +2,8 @@ import type pg from "pg";
 import { withClient } from "../db/client.js";
 import { exportArchive, type ArchiveRun } from "./archive-export.js";
 import type { ArchiveTarget } from "./archive-target.js";
+import { logger } from "../observability/logger.js";
+import { jobRuns } from "../observability/metrics.js";
 
 export type JobName = "maintenance" | "archive_export" | "audit_verify";
 
@@ -52,14 +54,16 @@ export async function runJob<J extends JobName>(job: J, context: JobContext): Pr
     try {
       const detail = (await JOBS[job](client, context)) as JobResults[J];
       await client.query("select auth.record_job_run($1, $2, true, $3)", [job, startedAt, detail]);
-      console.log(`job ${job} succeeded in ${Date.now() - startedAt.getTime()} ms`);
+      jobRuns.inc({ job, outcome: "success" });
+      logger.info({ job, durationMs: Date.now() - startedAt.getTime() }, `job ${job} succeeded`);
       return detail;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       await client
         .query("select auth.record_job_run($1, $2, false, $3)", [job, startedAt, { error: message }])
         .catch(() => undefined);
-      console.error(`job ${job} failed: ${message}`);
+      jobRuns.inc({ job, outcome: "failure" });
+      logger.error({ job, err: error }, `job ${job} failed`);
       throw error;
     }
   });

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { securityEventsDropped, securityEventsRecorded } from "../observability/metrics.js";
+import { logger } from "../observability/logger.js";
 
 export interface SecurityEvent {
   type: string;
@@ -58,7 +59,7 @@ export class SecurityEventQueue {
         () => void securityEventsRecorded.inc(batch.length),
         (error: unknown) => {
           securityEventsDropped.inc({ cause: "write_failed" }, batch.length);
-          console.warn(`security events: dropped ${batch.length}: ${(error as Error).message}`);
+          logger.warn({ err: error, dropped: batch.length }, "security events: batch dropped");
         },
       )
       .finally(() => {

@@ -10,6 +10,8 @@ export interface TestCluster {
   rootUrl: string;
   /** Where the server writes its log. */
   logFile: string;
+  /** Scratch space next to the cluster's files; removed with it. */
+  dir: string;
   /** Stops the cluster and deletes its files. */
   destroy(): Promise<void>;
 }
@@ -29,6 +31,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     database,
     rootUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     logFile: path.join(dir, "pg.log"),
+    dir,
     async destroy() {
       await database.close();
       await fs.rm(dir, { recursive: true, force: true });

@@ -1,0 +1,178 @@
+import type { DatabaseConfig } from "../../src/config/config.js";
+import type { TestDatabase } from "../../test/helpers/database.js";
+import type { SqlStatement } from "../load/jobs.js";
+import type { StatementProfile } from "./count-statements.js";
+import type { Fixtures } from "./fixtures.js";
+import type { LoadWorker } from "./load-worker.js";
+import type { BenchOptions } from "./options.js";
+import { runPgbench } from "./pgbench.js";
+import { probe, type HttpRequestSpec } from "./requests.js";
+import { sampleRss, type RssSample } from "./rss.js";
+import type { HttpTarget } from "./servers.js";
+import type { RunResult, RunRole } from "./types.js";
+
+interface RunLabel {
+  id: string;
+  label: string;
+  role: RunRole;
+}
+
+export interface HttpRunSpec extends RunLabel {
+  target: HttpTarget;
+  request: HttpRequestSpec;
+  connections: number;
+  durationSeconds?: number;
+  warmupSeconds?: number;
+  /** The body the target must answer with (e.g. what auth-db answered), so baselines answer the same question. */
+  sameAnswerAs?: string;
+  /** Filled with the serving process's RSS samples. */
+  rssSeries?: RssSample[];
+}
+
+export interface SqlRunSpec extends RunLabel {
+  connectionString: string;
+  statements: SqlStatement[];
+  concurrency: number;
+}
+
+export interface PgbenchRunSpec extends RunLabel {
+  connectionString: string;
+  script: string;
+  variables: Record<string, string>;
+  clients: number;
+}
+
+/** What a scenario gets to work with. */
+export interface BenchContext {
+  options: BenchOptions;
+  fixtures: Fixtures;
+  /** The benchmark database, for scenarios that change its data (as the owner, bypassing RLS). */
+  db: TestDatabase;
+  database: DatabaseConfig;
+  /** auth-db under test, in its own process. */
+  authDb: HttpTarget;
+  /** Baseline servers, each started on first use in its own process. */
+  expressPg(): Promise<HttpTarget>;
+  casbin(): Promise<HttpTarget>;
+  /** pgbench --version, when pgbench is on PATH. */
+  pgbenchVersion?: string;
+  /** What the runner counted for this scenario's countStatementsOf requests. */
+  statementProfiles: Record<string, StatementProfile>;
+  httpRun(spec: HttpRunSpec): Promise<RunResult>;
+  sqlRun(spec: SqlRunSpec): Promise<RunResult>;
+  /** Undefined when pgbench is not installed. */
+  pgbenchRun(spec: PgbenchRunSpec): Promise<RunResult | undefined>;
+  /**
+   * A CHECKPOINT, so the next measurement does not pay for the writes of
+   * whatever came before it (bulk loads, an earlier write-heavy run).
+   */
+  settle(): Promise<void>;
+  log(message: string): void;
+}
+
+export interface ContextParts {
+  options: BenchOptions;
+  fixtures: Fixtures;
+  db: TestDatabase;
+  database: DatabaseConfig;
+  authDb: HttpTarget;
+  startExpressPg(): Promise<HttpTarget>;
+  startCasbin(): Promise<HttpTarget>;
+  pgbenchVersion?: string;
+  worker: LoadWorker;
+  workDir: string;
+  log(message: string): void;
+}
+
+function once<T>(start: () => Promise<T>): () => Promise<T> {
+  let started: Promise<T> | undefined;
+  return () => (started ??= start());
+}
+
+function rssSummary(samples: RssSample[]): RunResult["rssMiB"] {
+  if (samples.length === 0) return undefined;
+  return {
+    start: samples[0]!.mib,
+    max: Math.max(...samples.map((sample) => sample.mib)),
+    end: samples[samples.length - 1]!.mib,
+  };
+}
+
+/** A GraphQL or baseline answer that is not a clean 200 would make every figure meaningless. */
+function assertCleanAnswer(label: string, status: number, body: string): void {
+  if (status !== 200) throw new Error(`${label}: HTTP ${status}: ${body.slice(0, 300)}`);
+  const parsed = JSON.parse(body) as { errors?: unknown };
+  if (parsed.errors) throw new Error(`${label}: answered with errors: ${body.slice(0, 300)}`);
+}
+
+export function createContext(parts: ContextParts): Omit<BenchContext, "statementProfiles"> {
+  const { options, worker } = parts;
+  return {
+    options,
+    fixtures: parts.fixtures,
+    db: parts.db,
+    database: parts.database,
+    authDb: parts.authDb,
+    expressPg: once(parts.startExpressPg),
+    casbin: once(parts.startCasbin),
+    pgbenchVersion: parts.pgbenchVersion,
+    log: parts.log,
+
+    async settle() {
+      await parts.db.asRoot((client) => client.query("checkpoint"));
+    },
+
+    async httpRun(spec) {
+      const first = await probe(spec.target.url, spec.request);
+      assertCleanAnswer(spec.label, first.status, first.body);
+      if (spec.sameAnswerAs !== undefined && first.body !== spec.sameAnswerAs) {
+        throw new Error(`${spec.label} does not give the same answer:\n  got      ${first.body.slice(0, 300)}\n  expected ${spec.sameAnswerAs.slice(0, 300)}`);
+      }
+      const durationSeconds = spec.durationSeconds ?? options.durationSeconds;
+      parts.log(`  ${spec.label}: ${spec.connections} connections, ${durationSeconds}s`);
+      const sampler = sampleRss(spec.target.pid);
+      const outcome = await worker.run({
+        kind: "http",
+        url: `${spec.target.url}${spec.request.path}`,
+        method: spec.request.method,
+        headers: spec.request.headers,
+        body: spec.request.body,
+        connections: spec.connections,
+        durationSeconds,
+        warmupSeconds: spec.warmupSeconds ?? options.warmupSeconds,
+        expectBody: first.body,
+      });
+      const samples = await sampler.stop();
+      spec.rssSeries?.push(...samples);
+      return { ...outcome, id: spec.id, label: spec.label, role: spec.role, tool: "autocannon", connections: spec.connections, rssMiB: rssSummary(samples) };
+    },
+
+    async sqlRun(spec) {
+      parts.log(`  ${spec.label}: ${spec.concurrency} connections, ${options.durationSeconds}s`);
+      const outcome = await worker.run({
+        kind: "sql",
+        connectionString: spec.connectionString,
+        concurrency: spec.concurrency,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        statements: spec.statements,
+      });
+      return { ...outcome, id: spec.id, label: spec.label, role: spec.role, tool: "node-postgres loop", connections: spec.concurrency };
+    },
+
+    async pgbenchRun(spec) {
+      if (!parts.pgbenchVersion) return undefined;
+      parts.log(`  ${spec.label}: ${spec.clients} clients, ${options.durationSeconds}s`);
+      const outcome = await runPgbench({
+        connectionString: spec.connectionString,
+        clients: spec.clients,
+        durationSeconds: options.durationSeconds,
+        warmupSeconds: options.warmupSeconds,
+        script: spec.script,
+        variables: spec.variables,
+        workDir: parts.workDir,
+      });
+      return { ...outcome, id: spec.id, label: spec.label, role: spec.role, tool: "pgbench", connections: spec.clients };
+    },
+  };
+}

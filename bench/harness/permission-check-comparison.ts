@@ -1,0 +1,77 @@
+import type { SqlStatement } from "../load/jobs.js";
+import type { BenchContext } from "./context.js";
+import { probe, jsonRequest, type HttpRequestSpec } from "./requests.js";
+import { asCaller, asCallerPgbenchScript, callerSettings } from "./sql-transactions.js";
+import { noFailures, ratioAtLeast, ratioAtMost, reported, times } from "./targets.js";
+import type { RunResult, ScenarioOutcome } from "./types.js";
+
+export interface PermissionCheckSpec {
+  /** Name used in target names, e.g. "hasPermission". */
+  what: string;
+  graphql: HttpRequestSpec;
+  /** The baseline servers' endpoint and JSON body for the same question. */
+  baselinePath: string;
+  baselineBody: unknown;
+  /** The permission call alone, for the SQL loop. */
+  sql: SqlStatement;
+  /** The same call for pgbench, with :variables. */
+  pgbench: { statement: string; variables: Record<string, string> };
+}
+
+export function permissionTargetNames(what: string): string[] {
+  return [
+    `${what}: GraphQL throughput ≥ 0.8× hand-written`,
+    `${what}: GraphQL p99 ≤ 1.5× hand-written`,
+    `${what}: no errors at 64 connections`,
+    `${what}: GraphQL as a fraction of the SQL alone`,
+  ];
+}
+
+/**
+ * One question asked five ways on the same data: auth-db's GraphQL, the
+ * hand-written express + pg endpoint (the baseline), casbin in process,
+ * and the SQL alone (node-postgres loop, and pgbench when installed).
+ */
+export async function comparePermissionChecks(ctx: BenchContext, spec: PermissionCheckSpec): Promise<ScenarioOutcome> {
+  const { fixtures, options, database } = ctx;
+  const token = fixtures.reader.token;
+  const connections = options.checkConnections;
+  const answer = (await probe(ctx.authDb.url, spec.graphql)).body;
+  const baselineRequest = jsonRequest(token, spec.baselinePath, spec.baselineBody);
+  const settings = callerSettings(fixtures.reader, database.roles.user);
+
+  const graphql = await ctx.httpRun({ id: "graphql", label: "auth-db GraphQL", role: "subject", target: ctx.authDb, request: spec.graphql, connections });
+  const handWritten = await ctx.httpRun({
+    id: "express-pg", label: "hand-written express + pg", role: "baseline",
+    target: await ctx.expressPg(), request: baselineRequest, connections, sameAnswerAs: answer,
+  });
+  const casbin = await ctx.httpRun({
+    id: "casbin", label: "express + casbin (in process)", role: "reference",
+    target: await ctx.casbin(), request: baselineRequest, connections, sameAnswerAs: answer,
+  });
+  const sqlLoop = await ctx.sqlRun({
+    id: "sql-loop", label: "SQL alone (node-postgres loop)", role: "reference",
+    connectionString: database.authenticatorUrl, statements: asCaller(settings, spec.sql), concurrency: options.sqlConcurrency,
+  });
+  const pgbench = await ctx.pgbenchRun({
+    id: "pgbench", label: "SQL alone (pgbench)", role: "reference",
+    connectionString: database.authenticatorUrl, script: asCallerPgbenchScript(spec.pgbench.statement),
+    variables: { settings: JSON.stringify(Object.entries(settings)), ...spec.pgbench.variables }, clients: options.sqlConcurrency,
+  });
+  const runs: RunResult[] = [graphql, handWritten, casbin, sqlLoop, ...(pgbench ? [pgbench] : [])];
+
+  const [throughputName, p99Name, errorsName, fractionName] = permissionTargetNames(spec.what);
+  const rps = (run: RunResult) => `${run.throughput.toFixed(0)} req/s`;
+  const p99 = (run: RunResult) => `p99 ${run.latencyMs.p99.toFixed(1)} ms`;
+  const fractionOf = (ceiling: RunResult) => `${times(graphql.throughput / ceiling.throughput)} of ${ceiling.label} (${rps(ceiling)})`;
+  return {
+    runs,
+    baseline: handWritten.id,
+    targets: [
+      ratioAtLeast(throughputName!, "≥ 0.80× the hand-written endpoint's req/s", graphql.throughput / handWritten.throughput, 0.8, `${rps(graphql)} vs ${rps(handWritten)}`),
+      ratioAtMost(p99Name!, "≤ 1.50× the hand-written endpoint's p99", graphql.latencyMs.p99 / handWritten.latencyMs.p99, 1.5, `${p99(graphql)} vs ${p99(handWritten)}`),
+      noFailures(errorsName!, [graphql]),
+      reported(fractionName!, "reported, no threshold", [sqlLoop, ...(pgbench ? [pgbench] : [])].map(fractionOf).join("; ")),
+    ],
+  };
+}

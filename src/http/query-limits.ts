@@ -1,0 +1,73 @@
+import type { NextFunction, Request, Response } from "express";
+import depthLimit from "graphql-depth-limit";
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
+import { getNamedType, parse, validate, type DocumentNode, type GraphQLSchema } from "postgraphile/graphql";
+import { refuse } from "./refusal.js";
+
+export interface QueryLimits {
+  maxDepth: number;
+  maxCost: number;
+}
+
+/** A connection (list) field without first/last is assumed to return this many rows. */
+const UNBOUNDED_LIST_SIZE = 100;
+
+/** Cost of a field: its children times how many rows it may return (first/last, or a default for connections). */
+const listSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  const isConnection = getNamedType(field.type).name.endsWith("Connection");
+  const requested = typeof args.first === "number" ? args.first : typeof args.last === "number" ? args.last : undefined;
+  if (!isConnection && requested === undefined) return undefined;
+  return 1 + (requested ?? UNBOUNDED_LIST_SIZE) * Math.max(childComplexity, 1);
+};
+
+const MAX_CACHED = 500;
+const parsed = new Map<string, DocumentNode | null>();
+
+/** Parses a query once; a query that does not parse is left for PostGraphile to answer. */
+function documentOf(query: string): DocumentNode | null {
+  let document = parsed.get(query);
+  if (document === undefined) {
+    try {
+      document = parse(query);
+    } catch {
+      document = null;
+    }
+    if (parsed.size >= MAX_CACHED) parsed.delete(parsed.keys().next().value!);
+    parsed.set(query, document);
+  }
+  return document;
+}
+
+/**
+ * Refuses, before any SQL runs, GraphQL operations nested deeper than
+ * maxDepth (400 QUERY_TOO_DEEP) or costlier than maxCost (400
+ * QUERY_TOO_COSTLY), whatever Accept header the client sent.
+ */
+export function queryLimits(getSchema: () => PromiseLike<GraphQLSchema> | GraphQLSchema, limits: QueryLimits) {
+  const depthRule = depthLimit(limits.maxDepth);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
+    const document = typeof body?.query === "string" ? documentOf(body.query) : null;
+    if (!document) return next();
+    try {
+      const schema = await getSchema();
+      const tooDeep = validate(schema, document, [depthRule]);
+      if (tooDeep.length > 0) {
+        return refuse(res, 400, "QUERY_TOO_DEEP", `${tooDeep[0]!.message} (GRAPHQL_MAX_DEPTH)`);
+      }
+      const cost = getComplexity({
+        schema,
+        query: document,
+        variables: typeof body!.variables === "object" && body!.variables !== null ? (body!.variables as Record<string, unknown>) : {},
+        operationName: typeof body!.operationName === "string" ? body!.operationName : undefined,
+        estimators: [listSizeEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      });
+      if (cost > limits.maxCost) {
+        return refuse(res, 400, "QUERY_TOO_COSTLY", `query cost ${cost} exceeds the limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
+      }
+    } catch {
+      // Invalid operations (unknown fields, bad variables) are PostGraphile's to report.
+    }
+    next();
+  };
+}

@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import { getIntrospectionQuery } from "postgraphile/graphql";
+import { createKey } from "../helpers/api-keys.js";
+import { runCommand } from "../helpers/cli.js";
+import { graphql } from "../helpers/http.js";
+import { startKeycloakTestbed, type KeycloakTestbed } from "../helpers/keycloak-service.js";
+import { personWithRoles } from "../helpers/people.js";
+import { freePort } from "../helpers/ports.js";
+
+let bed: KeycloakTestbed;
+beforeAll(async () => {
+  bed = await startKeycloakTestbed();
+});
+afterAll(async () => {
+  await bed?.close();
+});
+
+async function metricValue(name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${bed.url}/metrics`)).text();
+  const line = text.split("\n").find((row) => row.startsWith(`${name}{`) && row.includes(labels));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+test("metrics count GraphQL operations by name and outcome", async () => {
+  const before = await metricValue("authdb_graphql_requests_total", 'operation="WhoAmI",outcome="ok"');
+  await graphql(bed.url, "query WhoAmI { currentUser { username } }");
+  expect(await metricValue("authdb_graphql_requests_total", 'operation="WhoAmI",outcome="ok"')).toBe(before + 1);
+});
+
+test("metrics count rejected credentials by reason", async () => {
+  const before = await metricValue("authdb_credential_rejections_total", 'reason="MALFORMED"');
+  await graphql(bed.url, "{ __typename }", {}, { authorization: "Bearer nope" });
+  expect(await metricValue("authdb_credential_rejections_total", 'reason="MALFORMED"')).toBe(before + 1);
+});
+
+test("metrics show the database pool", async () => {
+  expect(await metricValue("authdb_db_pool_connections", 'state="total"')).toBeGreaterThan(0);
+});
+
+test("GraphiQL's introspection query passes the default depth and cost limits", async () => {
+  const { status, body } = await graphql(bed.url, getIntrospectionQuery());
+  expect(status).toBe(200);
+  expect(body.errors).toBeUndefined();
+});
+
+test("a request id is taken from X-Request-Id or made up, and echoed back", async () => {
+  const given = await fetch(`${bed.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-request-id": "req-42" },
+    body: JSON.stringify({ query: "{ __typename }" }),
+  });
+  expect(given.headers.get("x-request-id")).toBe("req-42");
+  const made = await fetch(`${bed.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' });
+  expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test("the server's logs carry request facts but no token, API key or variables", async () => {
+  const admin = await personWithRoles(bed.db, bed.issuer, ["sys_admin"]);
+  const { key } = await createKey(bed.url, admin.headers, { tier: "system", permissions: ["users:read"] });
+  const port = await freePort();
+  const tsx = createRequire(import.meta.url).resolve("tsx");
+  const server: ChildProcess = spawn(process.execPath, ["--import", tsx, "src/cli/start.ts"], {
+    env: {
+      ...process.env,
+      ...bed.db.env,
+      PORT: String(port),
+      LOG_LEVEL: "debug",
+      LOG_FORMAT: "json",
+      KEYCLOAK_ISSUER: bed.issuer.issuer,
+      KEYCLOAK_AUDIENCE: "auth-db",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  server.stdout!.on("data", (chunk) => (output += chunk));
+  server.stderr!.on("data", (chunk) => (output += chunk));
+  try {
+    for (let tries = 0; tries < 100 && !output.includes("listening"); tries++) await new Promise((r) => setTimeout(r, 100));
+    const url = `http://127.0.0.1:${port}`;
+    const secretVariable = "s3cr3t-variable-value";
+    await graphql(url, "query ($v: String!) { hasPermission(resource: $v, action: read) }", { v: secretVariable }, admin.headers);
+    await graphql(url, "{ allUsers { totalCount } }", {}, { "x-api-key": key });
+    await graphql(url, "{ allUsers { totalCount } }", {}, { "x-api-key": `${key}x` });
+    await graphql(url, "{ __typename }", {}, { authorization: `Bearer ${admin.token}x` });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(output).toMatch(/"msg":"request completed"/);
+    expect(output).toMatch(/"caller":"service"/);
+    for (const secret of [admin.token, admin.token.split(".")[2]!, key, key.slice(10), secretVariable]) {
+      expect(output).not.toContain(secret);
+    }
+  } finally {
+    server.kill("SIGTERM");
+    await new Promise((resolve) => server.once("exit", resolve));
+  }
+});
+
+test("a misconfigured start fails naming every wrong variable", async () => {
+  const result = await runCommand("start", [], {
+    ...bed.db.env,
+    PORT: "http",
+    GRAPHQL_MAX_DEPTH: "0",
+    CORS_ORIGINS: "app.example.com",
+    LOG_LEVEL: "loud",
+  });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain("PORT: expected a port number");
+  expect(result.stderr).toContain("GRAPHQL_MAX_DEPTH: expected 2 to 100 levels");
+  expect(result.stderr).toContain("CORS_ORIGINS: expected * or origins like https://app.example.com");
+  expect(result.stderr).toContain("LOG_LEVEL: expected fatal, error, warn, info, debug, trace or silent");
+});
