@@ -2,7 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import { CredentialRejected, IssuerUnavailable } from "../auth/errors.js";
 import { identify, pgSettingsFor, type IdentifyDependencies, type RequestFacts } from "../auth/identity.js";
 import type { UserSync } from "../auth/user-sync.js";
-import { sendGraphQLError } from "./refusal.js";
+import { refuse, sendGraphQLError } from "./refusal.js";
 import type { CallerInfo } from "./request-log.js";
 import { credentialRejections } from "../observability/metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
@@ -80,6 +80,9 @@ export function authentication(options: AuthenticationOptions) {
       } else if (error instanceof IssuerUnavailable) {
         logger.warn({ err: error }, "token issuer unavailable")
         sendGraphQLError(res, 503, error.message, { code: "ISSUER_UNAVAILABLE" }, { "Retry-After": "5" });
+      } else if ((error as { code?: unknown }).code === "23505") {
+        // The token's username or email belongs to another profile (e.g. a re-created Keycloak account).
+        refuse(res, 409, "PROFILE_CONFLICT", "this account's username or email is already used by another auth-db user profile");
       } else {
         next(error);
       }

@@ -58,3 +58,9 @@ test("a profile an operator created before first sign-in is linked to the Keyclo
   );
   expect(rows[0].n).toBe(1);
 });
+
+test("a new Keycloak account whose username another profile holds is refused with 409 PROFILE_CONFLICT", async () => {
+  await ask(await bed.issuer.token({ username: "taken" }));
+  const response = await ask(await bed.issuer.token({ username: "taken" }));
+  expect({ status: response.status, code: response.body.errors?.[0]?.extensions?.code }).toEqual({ status: 409, code: "PROFILE_CONFLICT" });
+});

@@ -132,7 +132,9 @@ export class TestIssuer {
     return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
   }
 
+  /** Stops serving (idempotent: a test may take the issuer away early). */
   async close(): Promise<void> {
+    if (!this.server.listening) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
