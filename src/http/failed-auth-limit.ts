@@ -1,6 +1,8 @@
-import type { Request } from "express";
-import { ipKeyGenerator, rateLimit } from "express-rate-limit";
+import type { NextFunction, Request, Response } from "express";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import { refuse } from "./refusal.js";
+
+const WINDOW_SECONDS = 60;
 
 /** The recognisable prefix of a presented API key (never more of it). */
 function apiKeyPrefix(req: Request): string | undefined {
@@ -11,29 +13,34 @@ function apiKeyPrefix(req: Request): string | undefined {
   return key ? key.slice(0, 10) : undefined;
 }
 
+function keysOf(req: Request): string[] {
+  const prefix = apiKeyPrefix(req);
+  return [`ip:${req.ip ?? "unknown"}`, ...(prefix ? [`key:${prefix}`] : [])];
+}
+
 /**
  * Brute-force brakes: once an ip, or an API key prefix, has failed
  * authentication `perMinute` times within a minute, its requests are refused
  * with 429 TOO_MANY_FAILED_AUTHENTICATIONS until the minute is over. Only
- * failures (401) count. The counts are per process.
+ * failures (401) are counted, when they happen, so any number of
+ * concurrent valid requests pass. The counts are per process.
  */
 export function failedAuthenticationLimits(perMinute: number) {
-  const common = {
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: "draft-7" as const,
-    legacyHeaders: false,
-    skipSuccessfulRequests: true,
-    requestWasSuccessful: (_req: Request, res: { statusCode: number }) => res.statusCode !== 401,
-    handler: (_req: Request, res: import("express").Response) =>
-      refuse(res, 429, "TOO_MANY_FAILED_AUTHENTICATIONS", "too many failed authentications; try again later"),
+  const failures = new RateLimiterMemory({ points: perMinute, duration: WINDOW_SECONDS });
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    const keys = keysOf(req);
+    for (const key of keys) {
+      const state = await failures.get(key);
+      if (state && state.consumedPoints >= perMinute) {
+        const retryAfter = String(Math.max(1, Math.ceil(state.msBeforeNext / 1000)));
+        return refuse(res, 429, "TOO_MANY_FAILED_AUTHENTICATIONS", "too many failed authentications; try again later", {
+          "Retry-After": retryAfter,
+        });
+      }
+    }
+    res.on("finish", () => {
+      if (res.statusCode === 401) for (const key of keys) failures.penalty(key, 1).catch(() => undefined);
+    });
+    next();
   };
-  return [
-    rateLimit({ ...common, keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? "unknown")}` }),
-    rateLimit({
-      ...common,
-      skip: (req) => apiKeyPrefix(req) === undefined,
-      keyGenerator: (req) => `key:${apiKeyPrefix(req)}`,
-    }),
-  ];
 }

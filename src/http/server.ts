@@ -76,7 +76,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   app.use(
     "/graphql",
     corsPolicy(options.limits.corsOrigins),
-    ...failedAuthenticationLimits(options.limits.authFailuresPerMinute),
+    failedAuthenticationLimits(options.limits.authFailuresPerMinute),
     express.json({ limit: options.limits.maxRequestBytes, type: ["application/json", "application/graphql-response+json"] }),
     queryLimits(() => pgl.getSchema(), { maxDepth: options.limits.maxQueryDepth, maxCost: options.limits.maxQueryCost }),
     databaseGate(options.availability),

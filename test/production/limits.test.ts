@@ -67,6 +67,14 @@ test("another origin is refused with 403 ORIGIN_NOT_ALLOWED", async () => {
   expect({ status: response.status, code: response.body.errors?.[0]?.extensions.code }).toEqual({ status: 403, code: "ORIGIN_NOT_ALLOWED" });
 });
 
+test("many concurrent valid requests are never mistaken for failed authentications", async () => {
+  const token = await bed.issuer.token();
+  const statuses = await Promise.all(
+    Array.from({ length: 40 }, async () => (await graphql(bed.url, "{ __typename }", {}, { authorization: `Bearer ${token}` })).status),
+  );
+  expect(statuses.filter((status) => status !== 200)).toEqual([]);
+});
+
 test("repeated failed authentications from one ip are refused with 429 until the window passes", async () => {
   const statuses: number[] = [];
   for (let i = 0; i < 7; i++) {
