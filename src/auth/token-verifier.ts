@@ -67,16 +67,30 @@ function rejectionFor(error: unknown): CredentialRejected | IssuerUnavailable {
   return new IssuerUnavailable("token issuer unreachable", { cause: error });
 }
 
+const CACHE_ENTRIES = 10_000;
+
 /**
  * Verifies a bearer token as a Keycloak access token: signature with an
  * allowed asymmetric algorithm and a key of the issuer, `iss`, `exp`/`nbf`
  * within the clock tolerance, `aud` when configured, and `typ` Bearer.
+ * A token that verified is remembered until it expires, so a client sending
+ * the same token again costs no second signature check.
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const verified = new Map<string, KeycloakClaims>();
+  const remember = (token: string, claims: KeycloakClaims) => {
+    if (verified.size >= CACHE_ENTRIES) verified.delete(verified.keys().next().value!);
+    verified.set(token, claims);
+  };
   return {
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) {
         throw new CredentialRejected("TOKEN_TOO_LARGE", `token longer than ${MAX_TOKEN_LENGTH} characters`);
+      }
+      const known = verified.get(token);
+      if (known) {
+        if (known.exp! + options.clockToleranceSeconds > Date.now() / 1000) return known;
+        verified.delete(token);
       }
       let claims: KeycloakClaims;
       try {
@@ -98,6 +112,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       if (typeof claims.sub !== "string" || claims.sub === "") {
         throw new CredentialRejected("INVALID_CLAIMS", 'invalid claim "sub"');
       }
+      remember(token, claims);
       return claims;
     },
   };

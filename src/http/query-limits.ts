@@ -21,21 +21,31 @@ const listSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }
 };
 
 const MAX_CACHED = 500;
-const parsed = new Map<string, DocumentNode | null>();
 
-/** Parses a query once; a query that does not parse is left for PostGraphile to answer. */
-function documentOf(query: string): DocumentNode | null {
-  let document = parsed.get(query);
-  if (document === undefined) {
+interface Parsed {
+  /** null: the query does not parse, and is left for PostGraphile to answer. */
+  document: DocumentNode | null;
+  /** The depth check's verdict, per schema (it does not depend on variables). */
+  tooDeep?: { schema: GraphQLSchema; message: string | null };
+}
+
+const parsed = new Map<string, Parsed>();
+
+/** Parses a query once per query text. */
+function parsedQuery(query: string): Parsed {
+  let entry = parsed.get(query);
+  if (entry === undefined) {
+    let document: DocumentNode | null;
     try {
       document = parse(query);
     } catch {
       document = null;
     }
+    entry = { document };
     if (parsed.size >= MAX_CACHED) parsed.delete(parsed.keys().next().value!);
-    parsed.set(query, document);
+    parsed.set(query, entry);
   }
-  return document;
+  return entry;
 }
 
 /**
@@ -47,13 +57,17 @@ export function queryLimits(getSchema: () => PromiseLike<GraphQLSchema> | GraphQ
   const depthRule = depthLimit(limits.maxDepth);
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
-    const document = typeof body?.query === "string" ? documentOf(body.query) : null;
-    if (!document) return next();
+    const entry = typeof body?.query === "string" ? parsedQuery(body.query) : undefined;
+    const document = entry?.document;
+    if (!entry || !document) return next();
     try {
       const schema = await getSchema();
-      const tooDeep = validate(schema, document, [depthRule]);
-      if (tooDeep.length > 0) {
-        return refuse(res, 400, "QUERY_TOO_DEEP", `${tooDeep[0]!.message} (GRAPHQL_MAX_DEPTH)`);
+      if (entry.tooDeep?.schema !== schema) {
+        const errors = validate(schema, document, [depthRule]);
+        entry.tooDeep = { schema, message: errors[0]?.message ?? null };
+      }
+      if (entry.tooDeep.message !== null) {
+        return refuse(res, 400, "QUERY_TOO_DEEP", `${entry.tooDeep.message} (GRAPHQL_MAX_DEPTH)`);
       }
       const cost = getComplexity({
         schema,
