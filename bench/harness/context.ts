@@ -56,6 +56,8 @@ export interface BenchContext {
   casbin(): Promise<HttpTarget>;
   /** pgbench --version, when pgbench is on PATH. */
   pgbenchVersion?: string;
+  /** Scratch space in the bench's temporary directory, removed with it. */
+  workDir: string;
   /** What the runner counted for this scenario's countStatementsOf requests. */
   statementProfiles: Record<string, StatementProfile>;
   httpRun(spec: HttpRunSpec): Promise<RunResult>;
@@ -116,6 +118,7 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
     expressPg: once(parts.startExpressPg),
     casbin: once(parts.startCasbin),
     pgbenchVersion: parts.pgbenchVersion,
+    workDir: parts.workDir,
     log: parts.log,
 
     async settle() {

@@ -9,7 +9,8 @@ import { runCli } from "./run.js";
 
 /**
  * `npm run archive`: exports every table waiting in schema archive to
- * ARCHIVE_DIR, verifies each export, then drops the verified tables.
+ * ARCHIVE_S3_BUCKET (else ARCHIVE_DIR), verifies each export, then drops
+ * the verified tables.
  * --dry-run reports what would be exported and dropped.
  */
 runCli(async () => {

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from "node:cluster";
+import { logger } from "../observability/logger.js";
 import { isMessage, type ReadyMessage, type ShutdownMessage } from "./messages.js";
 import { restartDelayMs, STABLE_AFTER_MS } from "./restart-backoff.js";
 
@@ -57,7 +58,7 @@ export class WorkerSupervisor {
       worker.on("message", (message: unknown) => {
         if (!isMessage<ReadyMessage>(message, "auth-db:ready")) return;
         slot.ready = true;
-        console.log(`auth-db: worker ${slot.number} (pid ${worker.process.pid}) ready`);
+        logger.info({ worker: slot.number, pid: worker.process.pid }, `worker ${slot.number} (pid ${worker.process.pid}) ready`);
         resolve(message.url);
       });
       worker.once("exit", (code, signal) => {
@@ -75,8 +76,9 @@ export class WorkerSupervisor {
     const stable = Date.now() - slot.startedAt >= STABLE_AFTER_MS;
     slot.crashesInARow = stable ? 1 : slot.crashesInARow + 1;
     const delay = restartDelayMs(slot.crashesInARow);
-    console.error(
-      `auth-db: worker ${slot.number} (pid ${worker.process.pid}) exited (${describeExit(code, signal)}); restarting it in ${delay} ms`,
+    logger.warn(
+      { worker: slot.number, pid: worker.process.pid, code, signal, restartInMs: delay },
+      `worker ${slot.number} (pid ${worker.process.pid}) exited (${describeExit(code, signal)}); restarting it in ${delay} ms`,
     );
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = undefined;
@@ -102,7 +104,10 @@ export class WorkerSupervisor {
       worker.process.kill("SIGTERM");
     }
     const timer = setTimeout(() => {
-      console.error(`auth-db: worker ${slot.number} (pid ${worker.process.pid}) did not stop within ${WORKER_STOP_TIMEOUT_MS} ms; killing it`);
+      logger.error(
+        { worker: slot.number, pid: worker.process.pid },
+        `worker ${slot.number} (pid ${worker.process.pid}) did not stop within ${WORKER_STOP_TIMEOUT_MS} ms; killing it`,
+      );
       worker.process.kill("SIGKILL");
     }, WORKER_STOP_TIMEOUT_MS);
     await exited;

@@ -57,9 +57,23 @@ export interface AuthConfig {
   roleMapping: Array<{ keycloakRole: string; postgresRole: string }>;
 }
 
+/** An S3 bucket (AWS or S3-compatible) for archive exports; credentials come from the AWS SDK's default chain. */
+export interface S3ArchiveConfig {
+  bucket: string;
+  /** An S3-compatible service's URL (MinIO, …); unset = AWS. */
+  endpoint?: string;
+  region: string;
+  /** Prepended to every object key, without leading or trailing slashes. */
+  prefix?: string;
+  /** Address the bucket in the path rather than the host name (most S3-compatible services need it). */
+  forcePathStyle: boolean;
+}
+
 export interface LifecycleConfig {
-  /** Where archive exports go (a local directory). */
+  /** Where archive exports go when no bucket is configured (a local directory). */
   archiveDir: string;
+  /** Where archive exports go when set, instead of archiveDir. */
+  archiveS3?: S3ArchiveConfig;
   /** Run the graphile-worker schedule inside the server (else: npm run worker). */
   schedulerInServer: boolean;
 }
@@ -220,6 +234,20 @@ const envSchema = z.object({
     .max(60_000, "expected 50 to 60000 milliseconds")
     .default(1000),
   ARCHIVE_DIR: z.string().min(1).default(".data/archive"),
+  ARCHIVE_S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "expected a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens (no s3:// or path)")
+    .optional(),
+  ARCHIVE_S3_ENDPOINT: httpUrl.optional(),
+  ARCHIVE_S3_REGION: z.string().regex(/^[a-z0-9-]+$/, "expected a region name like us-east-1").optional(),
+  ARCHIVE_S3_PREFIX: z
+    .string()
+    .transform((prefix) => prefix.replace(/^\/+|\/+$/g, ""))
+    .refine((prefix) => prefix.split("/").every((part) => part !== "" && part !== "." && part !== ".."), {
+      message: "expected key segments separated by single slashes, like auth-db/production",
+    })
+    .optional(),
+  ARCHIVE_S3_FORCE_PATH_STYLE: flag.optional(),
   SCHEDULER_IN_SERVER: flag.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
     message: "expected fatal, error, warn, info, debug, trace or silent",
@@ -356,6 +384,23 @@ function resolveDatabase(env: Env, cwd: string, problems: string[]): DatabaseCon
   };
 }
 
+/** The archive bucket, when ARCHIVE_S3_BUCKET is set; its other settings alone would be silently ignored, so they are refused. */
+function resolveArchiveS3(env: Env, problems: string[]): S3ArchiveConfig | undefined {
+  if (!env.ARCHIVE_S3_BUCKET) {
+    for (const key of ["ARCHIVE_S3_ENDPOINT", "ARCHIVE_S3_REGION", "ARCHIVE_S3_PREFIX", "ARCHIVE_S3_FORCE_PATH_STYLE"] as const) {
+      if (env[key] !== undefined) problems.push(`${key}: only used with ARCHIVE_S3_BUCKET, which is not set`);
+    }
+    return undefined;
+  }
+  return {
+    bucket: env.ARCHIVE_S3_BUCKET,
+    endpoint: env.ARCHIVE_S3_ENDPOINT,
+    region: env.ARCHIVE_S3_REGION ?? "us-east-1",
+    prefix: env.ARCHIVE_S3_PREFIX,
+    forcePathStyle: env.ARCHIVE_S3_FORCE_PATH_STYLE ?? false,
+  };
+}
+
 function resolveIssuer(env: Env, cwd: string, problems: string[]): IssuerConfig {
   if (env.KEYCLOAK_ISSUER) {
     return {
@@ -409,6 +454,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     shadowUrl: resolved.shadowUrl && withTls(resolved.shadowUrl, caFile),
   };
   const issuer = resolveIssuer(env, cwd, problems);
+  const archiveS3 = resolveArchiveS3(env, problems);
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
@@ -426,6 +472,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     audit: { chainIntervalMs: env.AUDIT_CHAIN_INTERVAL_MS },
     lifecycle: {
       archiveDir: path.resolve(cwd, env.ARCHIVE_DIR),
+      archiveS3,
       schedulerInServer: env.SCHEDULER_IN_SERVER ?? true,
     },
     limits: {

@@ -25,6 +25,5 @@ export function gracefulClose(server: http.Server): () => Promise<void> {
       closing = true;
       for (const response of inFlight) if (!response.headersSent) response.setHeader("connection", "close");
       server.close((error) => (error ? reject(error) : resolve()));
-      server.closeIdleConnections();
     });
 }

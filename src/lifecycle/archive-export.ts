@@ -29,14 +29,17 @@ export function hivePrefix(table: string): string {
   throw new Error(`archive.${table}: cannot tell the period of a table not named <table>_yYYYYmMM or <table>_pYYYYMMDD`);
 }
 
+/** The COPY that streams archive.<table> out as CSV, oldest first; the benchmark drains the very same one as its baseline. */
+export function copyOutStatement(client: pg.ClientBase, table: string): string {
+  return `copy (select * from archive.${client.escapeIdentifier(table)} order by created_at, id) to stdout with (format csv, header)`;
+}
+
 /** Streams archive.<table> as gzip-compressed CSV into the target, measuring it on the way. */
 async function writeTable(client: pg.ClientBase, table: string, key: string, target: ArchiveTarget) {
   const counter = new CsvRecordCounter();
   const measure = new Sha256Meter();
   await target.write(key, () => {
-    const copy = client.query(
-      copyStreams.to(`copy (select * from archive.${client.escapeIdentifier(table)} order by created_at, id) to stdout with (format csv, header)`),
-    );
+    const copy = client.query(copyStreams.to(copyOutStatement(client, table)));
     const gzip = createGzip();
     // pipe() does not pass errors along: a failing COPY must fail the write.
     for (const stage of [copy, counter, gzip]) stage.on("error", (error) => measure.destroy(error));

@@ -1,5 +1,6 @@
 import { run } from "graphile-worker";
 import pg from "pg";
+import { logger } from "../observability/logger.js";
 import { runJob, type JobContext, type JobName } from "./jobs.js";
 
 /** When each job runs (UTC), as a graphile-worker crontab. */
@@ -33,7 +34,7 @@ export async function startScheduler(context: JobContext): Promise<Scheduler> {
   };
   const pgPool = new pg.Pool({ connectionString: context.ownerUrl });
   // A lost connection is logged, not a crash: pg drops it, and graphile-worker reconnects.
-  const logLost = (error: Error) => console.warn(`scheduler: database connection lost: ${error.message}`);
+  const logLost = (error: Error) => logger.warn({ err: error }, "scheduler: database connection lost");
   pgPool.on("error", logLost);
   pgPool.on("connect", (client) => client.on("error", logLost));
   const runner = await run({

@@ -9,6 +9,7 @@ import { createGunzip } from "node:zlib";
 import copyStreams from "pg-copy-streams";
 import { exportArchive } from "../../src/lifecycle/archive-export.js";
 import { localDirectoryTarget } from "../../src/lifecycle/archive-target.js";
+import { archivedEventDay, archiveTables, rowsAsText } from "../helpers/archived-events.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 
 let db: TestDatabase;
@@ -22,37 +23,8 @@ afterEach(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-const DAY = 86_400_000;
-
-/** A security-events day 100 days ago, filled with `rows` rows and detached into schema archive. */
-async function archivedEventDay(rows: number): Promise<{ table: string; day: Date }> {
-  const day = new Date(Date.now() - 100 * DAY);
-  const table = `security_events_p${day.toISOString().slice(0, 10).replaceAll("-", "")}`;
-  await db.asOwner(async (client) => {
-    await client.query("select auth.ensure_security_event_partition($1::date)", [day.toISOString().slice(0, 10)]);
-    await client.query(
-      `insert into auth.security_events (type, description, ip_address, detail, created_at)
-       select 'TEST', 'row ' || n || E' with "quotes", commas\nand a line break', ('10.0.0.' || (n % 250))::inet, jsonb_build_object('n', n), $2::timestamptz
-         from generate_series(1, $1) n`,
-      [rows, day],
-    );
-    await client.query("select * from auth.run_partition_maintenance(now(), false)");
-  });
-  return { table, day };
-}
-
-async function archiveTables(): Promise<string[]> {
-  const { rows } = await db.asOwner((client) => client.query("select table_name from archive.get_archive_status()"));
-  return rows.map((row) => row.table_name);
-}
-
-async function rowsAsText(table: string): Promise<string[]> {
-  const { rows } = await db.asOwner((client) => client.query(`select t::text as r from ${table} t order by created_at, id`));
-  return rows.map((row) => row.r);
-}
-
 test("an archived table is written as gzip CSV under Hive-style paths with a manifest", async () => {
-  const { table, day } = await archivedEventDay(50);
+  const { table, day } = await archivedEventDay(db, 50);
   await db.asOwner((client) => exportArchive(client, localDirectoryTarget(dir)));
   const [year, month, date] = day.toISOString().slice(0, 10).split("-");
   const prefix = path.join(dir, "security_events", `year=${year}`, `month=${month}`, `day=${date}`);
@@ -64,19 +36,19 @@ test("an archived table is written as gzip CSV under Hive-style paths with a man
 });
 
 test("the table is dropped only after its export is verified", async () => {
-  const { table } = await archivedEventDay(10);
+  const { table } = await archivedEventDay(db, 10);
   const dry = await db.asOwner((client) => exportArchive(client, localDirectoryTarget(dir), { dryRun: true }));
   expect(dry.processed).toEqual([expect.objectContaining({ table_name: table, action: "wait" })]);
-  expect(await archiveTables()).toEqual([table]);
+  expect(await archiveTables(db)).toEqual([table]);
 
   const run = await db.asOwner((client) => exportArchive(client, localDirectoryTarget(dir)));
   expect(run.processed).toEqual([expect.objectContaining({ table_name: table, action: "drop" })]);
-  expect(await archiveTables()).toEqual([]);
+  expect(await archiveTables(db)).toEqual([]);
 });
 
 test("exported CSV loads back into the same rows", async () => {
-  const { table } = await archivedEventDay(25);
-  const original = await rowsAsText(`archive.${table}`);
+  const { table } = await archivedEventDay(db, 25);
+  const original = await rowsAsText(db, `archive.${table}`);
   const run = await db.asOwner((client) => exportArchive(client, localDirectoryTarget(dir)));
   const file = path.join(dir, run.exported[0]!.key);
   const reloaded = await db.asOwner(async (client) => {
@@ -89,18 +61,18 @@ test("exported CSV loads back into the same rows", async () => {
 });
 
 test("an export to an unwritable target leaves the table, and a rerun completes", async () => {
-  const { table } = await archivedEventDay(10);
+  const { table } = await archivedEventDay(db, 10);
   const blocked = path.join(dir, "blocked");
   await fs.writeFile(blocked, "a file where a directory must go");
   await expect(db.asOwner((client) => exportArchive(client, localDirectoryTarget(blocked)))).rejects.toThrow();
-  expect(await archiveTables()).toEqual([table]);
+  expect(await archiveTables(db)).toEqual([table]);
 
   await db.asOwner((client) => exportArchive(client, localDirectoryTarget(path.join(dir, "good"))));
-  expect(await archiveTables()).toEqual([]);
+  expect(await archiveTables(db)).toEqual([]);
 });
 
 test("an export killed mid-way leaves the table, and a rerun completes", async () => {
-  const { table } = await archivedEventDay(300_000);
+  const { table } = await archivedEventDay(db, 300_000);
   // One process (tsx as a loader, not its CLI, which forks): the kill must hit the exporter itself.
   const tsx = createRequire(import.meta.url).resolve("tsx");
   const child = spawn(process.execPath, ["--import", tsx, "src/cli/archive.ts"], {
@@ -116,11 +88,11 @@ test("an export killed mid-way leaves the table, and a rerun completes", async (
   }
   child.kill("SIGKILL");
   await exited;
-  expect(await archiveTables()).toEqual([table]);
+  expect(await archiveTables(db)).toEqual([table]);
 
   const run = await db.asOwner((client) => exportArchive(client, localDirectoryTarget(dir)));
   expect(run.exported).toEqual([expect.objectContaining({ table, rows: 300_000 })]);
-  expect(await archiveTables()).toEqual([]);
+  expect(await archiveTables(db)).toEqual([]);
 }, 120_000);
 
 async function findPartial(root: string): Promise<string | undefined> {
