@@ -1,14 +1,5 @@
-import { ConfigError, loadConfig } from "../src/config/config.js";
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env, "/srv/auth-db");
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected the configuration to be refused");
-}
+import { loadConfig } from "../src/config/config.js";
+import { problemsOf } from "./helpers/config-problems.js";
 
 test("with no DATABASE_URL the embedded database is used, under .data/", () => {
   const config = loadConfig({}, "/srv/auth-db");

@@ -1,5 +1,6 @@
 import os from "node:os";
-import { ConfigError, loadConfig } from "../../src/config/config.js";
+import { loadConfig } from "../../src/config/config.js";
+import { problemsOf } from "../helpers/config-problems.js";
 
 const production = {
   NODE_ENV: "production",
@@ -8,16 +9,6 @@ const production = {
   AUTHENTICATOR_PASSWORD: "authenticator",
   KEYCLOAK_ISSUER: "https://sso.example/realms/k1s0",
 };
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env, "/srv/auth-db");
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected the configuration to be refused");
-}
 
 test("outside production one process serves by default", () => {
   expect(loadConfig({}, "/srv/auth-db").webConcurrency).toBe(1);
