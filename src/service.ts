@@ -25,20 +25,42 @@ export interface ServiceOptions {
   skipProvisioning?: boolean;
 }
 
-/** Brings up auth-db: database, migrations, pool and HTTP server. */
+/**
+ * Brings up auth-db: database, migrations, pool, background work and HTTP
+ * server. Each part registers how to close it as it starts; a failed start
+ * and stop() unwind the same list in reverse, so the HTTP server drains
+ * first and the database stops last.
+ */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const { database } = config;
   const startedAt = new Date();
-  const provisioned = options.skipProvisioning ? { close: async () => {} } : await provisionDatabase(database);
-  const pool = createAuthenticatorPool(database.authenticatorUrl);
-  const untrackPool = trackPool(pool);
-  const availability = new DatabaseAvailability(pool);
-  pool.on("error", (error) => availability.report(error));
-  const securityEvents = new SecurityEventQueue(pool, { capacity: 10_000, flushIntervalMs: 250 });
-  let http: RunningHttpServer;
+  const closers: Array<() => unknown> = [];
+  const stop = async () => {
+    while (closers.length > 0) await closers.pop()!();
+  };
   try {
+    if (!options.skipProvisioning) {
+      const provisioned = await provisionDatabase(database);
+      closers.push(() => provisioned.close());
+    }
+    const pool = createAuthenticatorPool(database.authenticatorUrl);
+    closers.push(() => pool.end());
+    closers.push(trackPool(pool));
+    const availability = new DatabaseAvailability(pool);
+    pool.on("error", (error) => availability.report(error));
+    closers.push(() => availability.stop());
+    const securityEvents = new SecurityEventQueue(pool, { capacity: 10_000, flushIntervalMs: 250 });
+    closers.push(() => securityEvents.stop());
     await checkRoleMapping(pool, config.auth.roleMapping);
-    http = await startHttpServer({
+
+    const auditChainer = startAuditChainer(pool, config.audit.chainIntervalMs);
+    closers.push(() => auditChainer.stop());
+    if (config.lifecycle.schedulerInServer) {
+      const scheduler = await startScheduler(jobContextFor(config));
+      closers.push(() => scheduler.stop());
+    }
+
+    const http = await startHttpServer({
       pool,
       roles: database.roles,
       auth: config.auth,
@@ -55,40 +77,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
           ? { superuserConnectionString: database.rootUrl }
           : undefined,
     });
+    closers.push(() => http.close());
+    return { http, auditChainer, stop };
   } catch (error) {
-    await securityEvents.stop();
-    availability.stop();
-    untrackPool();
-    await pool.end();
-    await provisioned.close();
+    await stop();
     throw error;
   }
-  const auditChainer = startAuditChainer(pool, config.audit.chainIntervalMs);
-  let scheduler: Awaited<ReturnType<typeof startScheduler>> | undefined;
-  try {
-    if (config.lifecycle.schedulerInServer) scheduler = await startScheduler(jobContextFor(config));
-  } catch (error) {
-    await http.close();
-    await auditChainer.stop();
-    await securityEvents.stop();
-    availability.stop();
-    untrackPool();
-    await pool.end();
-    await provisioned.close();
-    throw error;
-  }
-  return {
-    http,
-    auditChainer,
-    async stop() {
-      await http.close();
-      await scheduler?.stop();
-      await auditChainer.stop();
-      await securityEvents.stop();
-      availability.stop();
-    untrackPool();
-      await pool.end();
-      await provisioned.close();
-    },
-  };
 }
