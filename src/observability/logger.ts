@@ -3,6 +3,22 @@ import { pino, type Logger } from "pino";
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 /**
+ * An error as a log line needs it: pino's default copies every enumerable
+ * property, and node-postgres errors carry their whole client connection.
+ */
+function serializeError(error: unknown) {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, detail } = error as Error & { code?: unknown; detail?: unknown };
+  return {
+    type: error.constructor.name,
+    message: error.message,
+    ...(typeof code === "string" ? { code } : {}),
+    ...(typeof detail === "string" ? { detail } : {}),
+    stack: error.stack,
+  };
+}
+
+/**
  * The server's structured log: JSON lines (pino), or readable lines in
  * development. Level from LOG_LEVEL (default info). Request logs never carry
  * headers, so tokens and API keys cannot reach them; these paths are
@@ -16,6 +32,7 @@ function createLogger(): Logger {
   return pino({
     level,
     base: { service: "auth-db" },
+    serializers: { err: serializeError },
     redact: {
       paths: ["req.headers.authorization", 'req.headers["x-api-key"]', "req.headers.cookie", "*.token", "*.key", "*.apiKey"],
       censor: "[redacted]",

@@ -59,6 +59,8 @@ async function statusesOf(count: number): Promise<number[]> {
 }
 
 test("two workers serve, each a process of its own", async () => {
+  // Workers start side by side: either may be ready first.
+  await server.waitForOutput(/worker 1 \(pid \d+\) ready/);
   await server.waitForOutput(/worker 2 \(pid \d+\) ready/);
   const pids = readyWorkers();
   expect([...pids.keys()].sort()).toEqual([1, 2]);
