@@ -8,6 +8,7 @@ import { credentialRejections } from "../observability/metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { rejectedTokenFacts } from "../security/token-facts.js";
 import { logger } from "../observability/logger.js";
+import { header } from "./headers.js";
 
 /** What the authentication middleware leaves on the request for PostGraphile and the request log. */
 export interface AuthenticatedRequest extends Request, CallerInfo {
@@ -25,11 +26,6 @@ function challenge(error: CredentialRejected): string {
   return error.reason.startsWith("API_KEY_")
     ? `ApiKey realm="auth-db", error="invalid_key", error_description="${description}"`
     : `Bearer realm="auth-db", error="invalid_token", error_description="${description}"`;
-}
-
-function header(req: Request, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(", ") : value;
 }
 
 /**

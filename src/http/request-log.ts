@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pinoHttp } from "pino-http";
 import { traceIdOf } from "../auth/identity.js";
 import { logger } from "../observability/logger.js";
+import { header } from "./headers.js";
 
 /** Set by the authentication middleware: who made the request. */
 export interface CallerInfo {
@@ -10,11 +11,6 @@ export interface CallerInfo {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 /** Known only once the request was handled: who called, in which trace. */
 function outcomeFields(req: IncomingMessage & CallerInfo) {
