@@ -1,7 +1,7 @@
-import express, { type NextFunction, type Request, type Response } from "express";
-import { baselineEnv, bearerVerifier, Unauthorized } from "./bearer.js";
+import { serveBaseline } from "./baseline-app.js";
+import { baselineEnv, bearerVerifier } from "./bearer.js";
 import { loadEnforcer } from "./casbin-policy.js";
-import { BadInput, permissionCheck, permissionChecks } from "./permission-input.js";
+import { permissionCheck, permissionChecks } from "./permission-input.js";
 
 /*
  * Baseline (b): the usual alternative to deciding in PostgreSQL, an
@@ -16,45 +16,19 @@ const verify = bearerVerifier(env);
 const { enforcer, lines } = await loadEnforcer(env.ownerUrl);
 console.log(`casbin baseline: ${lines} policy lines loaded`);
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-const handle = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
-
-const app = express();
-app.disable("x-powered-by");
-app.use(express.json());
-app.get("/health", (_req, res) => void res.json({ status: "ok" }));
-
-app.post(
-  "/check",
-  handle(async (req, res) => {
+serveBaseline(env.port, {
+  async check(req) {
     const claims = await verify(req);
     const { resource, action } = permissionCheck(req.body);
-    res.json({ data: { hasPermission: enforcer.enforceSync(claims.sub, resource, action) } });
-  }),
-);
-
-app.post(
-  "/checks",
-  handle(async (req, res) => {
+    return { hasPermission: enforcer.enforceSync(claims.sub, resource, action) };
+  },
+  async checks(req) {
     const claims = await verify(req);
     const nodes = permissionChecks(req.body).map(({ resource, action }) => ({
       resource,
       action,
       granted: enforcer.enforceSync(claims.sub, resource, action),
     }));
-    res.json({ data: { hasPermissions: { nodes } } });
-  }),
-);
-
-app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-  if (error instanceof Unauthorized) return void res.status(401).json({ errors: [{ message: error.message }] });
-  if (error instanceof BadInput) return void res.status(400).json({ errors: [{ message: error.message }] });
-  console.error(error);
-  res.status(500).json({ errors: [{ message: "internal error" }] });
-});
-
-const server = app.listen(env.port, "127.0.0.1");
-process.on("SIGTERM", () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
+    return { hasPermissions: { nodes } };
+  },
 });

@@ -1,8 +1,9 @@
-import express, { type NextFunction, type Request, type Response } from "express";
+import type { Request } from "express";
 import pg from "pg";
-import { baselineEnv, bearerVerifier, requestSettings, Unauthorized } from "./bearer.js";
-import { BadInput, permissionCheck, permissionCheckArray, permissionChecks } from "./permission-input.js";
 import { withRequestSettings } from "../../src/db/request-transaction.js";
+import { serveBaseline } from "./baseline-app.js";
+import { baselineEnv, bearerVerifier, requestSettings } from "./bearer.js";
+import { permissionCheck, permissionCheckArray, permissionChecks } from "./permission-input.js";
 
 /*
  * Baseline (a): what a careful hand-written endpoint would cost for the same
@@ -17,60 +18,39 @@ const verify = bearerVerifier(env);
 const pool = new pg.Pool({ connectionString: env.authenticatorUrl, max: 10 });
 
 /** The same transaction shape as PostGraphile's: begin, set_config for role and claims, the query, commit. */
-const asCaller = <T>(settings: Record<string, string>, work: (client: pg.PoolClient) => Promise<T>) =>
-  withRequestSettings(pool, settings, work);
+async function asCaller<T>(claims: Awaited<ReturnType<typeof verify>>, req: Request, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withRequestSettings(pool, requestSettings(claims, req, env.userRole), work);
+}
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-const handle = (handler: Handler) => (req: Request, res: Response, next: NextFunction) => handler(req, res).catch(next);
-
-const app = express();
-app.disable("x-powered-by");
-app.use(express.json());
-app.get("/health", (_req, res) => void res.json({ status: "ok" }));
-
-app.post(
-  "/check",
-  handle(async (req, res) => {
-    const claims = await verify(req);
-    const { resource, action } = permissionCheck(req.body);
-    const granted = await asCaller(requestSettings(claims, req, env.userRole), async (client) => {
-      const { rows } = await client.query<{ granted: boolean }>({
-        name: "has_permission",
-        text: "select auth.has_permission($1::text, $2::auth.permission_action) as granted",
-        values: [resource, action],
+serveBaseline(
+  env.port,
+  {
+    async check(req) {
+      const claims = await verify(req);
+      const { resource, action } = permissionCheck(req.body);
+      const granted = await asCaller(claims, req, async (client) => {
+        const { rows } = await client.query<{ granted: boolean }>({
+          name: "has_permission",
+          text: "select auth.has_permission($1::text, $2::auth.permission_action) as granted",
+          values: [resource, action],
+        });
+        return rows[0]!.granted;
       });
-      return rows[0]!.granted;
-    });
-    res.json({ data: { hasPermission: granted } });
-  }),
-);
-
-app.post(
-  "/checks",
-  handle(async (req, res) => {
-    const claims = await verify(req);
-    const checks = permissionChecks(req.body);
-    const nodes = await asCaller(requestSettings(claims, req, env.userRole), async (client) => {
-      const { rows } = await client.query<{ resource: string; action: string; granted: boolean }>({
-        name: "has_permissions",
-        text: "select resource, action::text, granted from auth.has_permissions($1::auth.permission_check[])",
-        values: [permissionCheckArray(checks)],
+      return { hasPermission: granted };
+    },
+    async checks(req) {
+      const claims = await verify(req);
+      const checks = permissionChecks(req.body);
+      const nodes = await asCaller(claims, req, async (client) => {
+        const { rows } = await client.query<{ resource: string; action: string; granted: boolean }>({
+          name: "has_permissions",
+          text: "select resource, action::text, granted from auth.has_permissions($1::auth.permission_check[])",
+          values: [permissionCheckArray(checks)],
+        });
+        return rows;
       });
-      return rows;
-    });
-    res.json({ data: { hasPermissions: { nodes } } });
-  }),
+      return { hasPermissions: { nodes } };
+    },
+  },
+  () => pool.end(),
 );
-
-app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-  if (error instanceof Unauthorized) return void res.status(401).json({ errors: [{ message: error.message }] });
-  if (error instanceof BadInput) return void res.status(400).json({ errors: [{ message: error.message }] });
-  console.error(error);
-  res.status(500).json({ errors: [{ message: "internal error" }] });
-});
-
-const server = app.listen(env.port, "127.0.0.1");
-process.on("SIGTERM", () => {
-  server.close(() => void pool.end().then(() => process.exit(0)));
-  server.closeAllConnections();
-});
