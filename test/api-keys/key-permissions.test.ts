@@ -1,7 +1,7 @@
 import { createKey } from "../helpers/api-keys.js";
 import { graphql } from "../helpers/http.js";
 import { startKeycloakTestbed, type KeycloakTestbed } from "../helpers/keycloak-service.js";
-import { personWithRoles, type Person } from "../helpers/people.js";
+import { personWithRoles, roleWithPermissions, type Person } from "../helpers/people.js";
 
 let bed: KeycloakTestbed;
 let admin: Person;
@@ -78,13 +78,7 @@ test("a service key may hold service permissions", async () => {
 });
 
 test("a key cannot be given a permission its creator does not hold", async () => {
-  await bed.db.asOwner((client) =>
-    client.query(`
-      insert into auth.roles (name, tier) values ('key_manager', 'system');
-      insert into auth.role_permissions (role_id, permission_id)
-        select r.id, p.id from auth.roles r, auth.permissions p
-         where r.name = 'key_manager' and (p.resource, p.action::text) in (('api_keys', 'write'), ('users', 'read'));`),
-  );
+  await roleWithPermissions(bed.db, "key_manager", "system", ["api_keys:write", "users:read"]);
   const manager = await personWithRoles(bed.db, bed.issuer, ["key_manager"]);
   await expect(createKey(bed.url, manager.headers, { tier: "system", permissions: ["users:delete"] })).rejects.toThrow(
     "permission denied: a key cannot be given users:delete, which you do not hold",

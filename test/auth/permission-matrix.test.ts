@@ -1,6 +1,6 @@
 import { graphql } from "../helpers/http.js";
 import { startKeycloakTestbed, type KeycloakTestbed } from "../helpers/keycloak-service.js";
-import { personWithRoles, type Person } from "../helpers/people.js";
+import { personWithRoles, roleWithPermissions, type Person } from "../helpers/people.js";
 import { ACTIONS, EVERY_PERMISSION, RESOURCES, SEEDED_MATRIX } from "../helpers/seeded-matrix.js";
 
 let bed: KeycloakTestbed;
@@ -79,13 +79,7 @@ test("an anonymous caller holds no permission", async () => {
 });
 
 test("admin on a resource implies every action on it", async () => {
-  await bed.db.asOwner((client) =>
-    client.query(`
-      insert into auth.roles (name, tier) values ('monitoring_admin', 'business');
-      insert into auth.role_permissions (role_id, permission_id)
-        select r.id, p.id from auth.roles r, auth.permissions p
-         where r.name = 'monitoring_admin' and p.resource = 'monitoring' and p.action = 'admin';`),
-  );
+  await roleWithPermissions(bed.db, "monitoring_admin", "business", ["monitoring:admin"]);
   const person = await personWithRoles(bed.db, bed.issuer, ["monitoring_admin"]);
   expect(await grantedBySingleChecks(person)).toEqual(
     ["monitoring:admin", "monitoring:delete", "monitoring:read", "monitoring:write"],

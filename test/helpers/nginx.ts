@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "./ports.js";
+import { freePort, portAccepts } from "./ports.js";
 
 export interface Nginx {
   /** Where nginx serves, e.g. http://127.0.0.1:40123. */
@@ -67,15 +66,7 @@ ${upstreams.map((upstream) => `    server 127.0.0.1:${upstream} max_fails=1 fail
 async function accepts(port: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const connected = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (connected) return true;
+    if (await portAccepts(port)) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return false;

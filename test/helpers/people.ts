@@ -39,3 +39,16 @@ export async function personWithRoles(
   const token = await issuer.token({ ...options, sub, username });
   return { sub, username, userId, token, headers: { authorization: `Bearer ${token}` } };
 }
+
+/** A role holding exactly `permissions` ("resource:action"), created as the owner. */
+export async function roleWithPermissions(db: TestDatabase, name: string, tier: string, permissions: string[]): Promise<void> {
+  await db.asOwner(async (client) => {
+    await client.query("insert into auth.roles (name, tier) values ($1, $2)", [name, tier]);
+    await client.query(
+      `insert into auth.role_permissions (role_id, permission_id)
+       select r.id, p.id from auth.roles r, auth.permissions p
+        where r.name = $1 and p.resource || ':' || p.action = any($2)`,
+      [name, permissions],
+    );
+  });
+}

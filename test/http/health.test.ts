@@ -1,22 +1,19 @@
-import { startTestCluster, type TestCluster } from "../helpers/cluster.js";
-import { createTestDatabase } from "../helpers/database.js";
+import type { TestCluster } from "../helpers/cluster.js";
 import { health } from "../helpers/http.js";
-import { startTestService } from "../helpers/service.js";
+import { startServiceOnOwnCluster, type TestService } from "../helpers/service.js";
 
 /*
  * This file stops and starts PostgreSQL, so it runs on a cluster of its own
  * rather than the one the other test files share.
  */
 let cluster: TestCluster;
-let service: Awaited<ReturnType<typeof startTestService>>;
+let service: TestService;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  const db = await createTestDatabase({ rootUrl: cluster.rootUrl });
-  service = await startTestService(db.config);
+  ({ cluster, service, stop } = await startServiceOnOwnCluster());
 });
 afterAll(async () => {
-  await service?.stop();
-  await cluster?.destroy();
+  await stop?.();
 });
 
 /** Polls /health until it answers `status` (bounded: 40 tries, 250 ms apart). */

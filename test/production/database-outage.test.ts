@@ -1,18 +1,15 @@
-import { startTestCluster, type TestCluster } from "../helpers/cluster.js";
-import { createTestDatabase } from "../helpers/database.js";
+import type { TestCluster } from "../helpers/cluster.js";
 import { graphql } from "../helpers/http.js";
-import { startTestService } from "../helpers/service.js";
+import { startServiceOnOwnCluster, type TestService } from "../helpers/service.js";
 
 let cluster: TestCluster;
-let service: Awaited<ReturnType<typeof startTestService>>;
+let service: TestService;
+let stop: () => Promise<void>;
 beforeAll(async () => {
-  cluster = await startTestCluster();
-  const db = await createTestDatabase({ rootUrl: cluster.rootUrl });
-  service = await startTestService(db.config);
+  ({ cluster, service, stop } = await startServiceOnOwnCluster());
 });
 afterAll(async () => {
-  await service?.stop();
-  await cluster?.destroy();
+  await stop?.();
 });
 
 const QUERY = "{ hasPermission(resource: \"users\", action: read) }";

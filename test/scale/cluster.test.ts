@@ -1,9 +1,8 @@
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { postOnFreshConnection } from "../helpers/fresh-connection.js";
-import { freePort } from "../helpers/ports.js";
+import { freePort, portAccepts } from "../helpers/ports.js";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
 
 /*
@@ -93,13 +92,5 @@ test("SIGTERM stops the workers, then the embedded database, and exits 0", async
   expect(await server.exited(30_000)).toEqual({ code: 0, signal: null });
   expect(workers.filter(isAlive)).toEqual([]);
   await expect(fs.access(path.join(dir, "pg", "postmaster.pid"))).rejects.toThrow();
-  const refused = await new Promise<boolean>((resolve) => {
-    const socket = net.connect(pgPort, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once("error", () => resolve(true));
-  });
-  expect(refused).toBe(true);
+  expect(await portAccepts(pgPort)).toBe(false);
 });

@@ -1,7 +1,6 @@
 import http from "node:http";
-import net from "node:net";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
-import { freePort } from "../helpers/ports.js";
+import { freePort, portAccepts } from "../helpers/ports.js";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
 
 const QUERY = JSON.stringify({ query: '{ hasPermission(resource: "users", action: read) }' });
@@ -50,15 +49,7 @@ function post(url: string, agent: http.Agent, release?: Promise<void>): { accept
 async function stopsListening(url: string): Promise<void> {
   const port = Number(new URL(url).port);
   for (let attempt = 0; attempt < 200; attempt++) {
-    const refused = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(false);
-      });
-      socket.once("error", () => resolve(true));
-    });
-    if (refused) return;
+    if (!(await portAccepts(port))) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${url} still accepts connections 10 s after SIGTERM`);
