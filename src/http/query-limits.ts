@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import depthLimit from "graphql-depth-limit";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
-import { getNamedType, parse, validate, type DocumentNode, type GraphQLSchema } from "postgraphile/graphql";
+import { BREAK, getNamedType, parse, validate, visit, type ASTNode, type DocumentNode, type GraphQLSchema } from "postgraphile/graphql";
 import { refuse } from "./refusal.js";
 
 export interface QueryLimits {
@@ -27,6 +27,35 @@ interface Parsed {
   document: DocumentNode | null;
   /** The depth check's verdict, per schema (it does not depend on variables). */
   tooDeep?: { schema: GraphQLSchema; message: string | null };
+  /** Whether variables can change the cost (list sizes or @skip/@include given as variables). */
+  costUsesVariables: boolean;
+  /** The cost per operation name, per schema, when variables cannot change it. */
+  costs?: { schema: GraphQLSchema; byOperation: Map<string | undefined, number> };
+}
+
+function containsVariable(node: ASTNode): boolean {
+  let found = false;
+  visit(node, {
+    Variable() {
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
+/** Whether a variable sets a list size (first/last) or a @skip/@include condition: the inputs of the cost. */
+function costUsesVariables(document: DocumentNode): boolean {
+  let uses = false;
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === "first" || node.name.value === "last") uses ||= containsVariable(node);
+    },
+    Directive(node) {
+      uses ||= containsVariable(node);
+    },
+  });
+  return uses;
 }
 
 const parsed = new Map<string, Parsed>();
@@ -41,11 +70,36 @@ function parsedQuery(query: string): Parsed {
     } catch {
       document = null;
     }
-    entry = { document };
+    entry = { document, costUsesVariables: document !== null && costUsesVariables(document) };
     if (parsed.size >= MAX_CACHED) parsed.delete(parsed.keys().next().value!);
     parsed.set(query, entry);
   }
   return entry;
+}
+
+function costOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
+  return getComplexity({
+    schema,
+    query: document,
+    variables,
+    operationName,
+    estimators: [listSizeEstimator, simpleEstimator({ defaultComplexity: 1 })],
+  });
+}
+
+/**
+ * The cost of a query whose variables cannot change it, computed once per
+ * schema and operation (with the first request's variables, which must be
+ * valid: getComplexity throws on variables it cannot coerce).
+ */
+function cachedCost(entry: Parsed, schema: GraphQLSchema, operationName: string | undefined, variables: Record<string, unknown>): number {
+  if (entry.costs?.schema !== schema) entry.costs = { schema, byOperation: new Map() };
+  let cost = entry.costs.byOperation.get(operationName);
+  if (cost === undefined) {
+    cost = costOf(schema, entry.document!, operationName, variables);
+    entry.costs.byOperation.set(operationName, cost);
+  }
+  return cost;
 }
 
 /**
@@ -69,13 +123,11 @@ export function queryLimits(getSchema: () => PromiseLike<GraphQLSchema> | GraphQ
       if (entry.tooDeep.message !== null) {
         return refuse(res, 400, "QUERY_TOO_DEEP", `${entry.tooDeep.message} (GRAPHQL_MAX_DEPTH)`);
       }
-      const cost = getComplexity({
-        schema,
-        query: document,
-        variables: typeof body!.variables === "object" && body!.variables !== null ? (body!.variables as Record<string, unknown>) : {},
-        operationName: typeof body!.operationName === "string" ? body!.operationName : undefined,
-        estimators: [listSizeEstimator, simpleEstimator({ defaultComplexity: 1 })],
-      });
+      const operationName = typeof body!.operationName === "string" ? body!.operationName : undefined;
+      const variables = typeof body!.variables === "object" && body!.variables !== null ? (body!.variables as Record<string, unknown>) : {};
+      const cost = entry.costUsesVariables
+        ? costOf(schema, document, operationName, variables)
+        : cachedCost(entry, schema, operationName, variables);
       if (cost > limits.maxCost) {
         return refuse(res, 400, "QUERY_TOO_COSTLY", `query cost ${cost} exceeds the limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
       }

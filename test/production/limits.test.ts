@@ -56,6 +56,28 @@ test("list sizes given as variables count in the cost", async () => {
   expect((await post(JSON.stringify({ query, variables: { n: 1000 } }))).status).toBe(400);
 });
 
+test("a costly query is refused each time it is sent, not only the first", async () => {
+  const costly = JSON.stringify({ query: "query Twice { allUsers(first: 1000) { nodes { userRolesByUserId(first: 100) { nodes { rowId } } } } }" });
+  const codes = [(await post(costly)).body.errors?.[0]?.extensions.code, (await post(costly)).body.errors?.[0]?.extensions.code];
+  expect(codes).toEqual(["QUERY_TOO_COSTLY", "QUERY_TOO_COSTLY"]);
+});
+
+test("a costly query is refused whatever its other variables say", async () => {
+  const query =
+    "query ($sub: String!) { allUsers(first: 1000, condition: { sub: $sub }) { nodes { userRolesByUserId(first: 100) { nodes { rowId } } } } }";
+  const codes = [
+    (await post(JSON.stringify({ query, variables: { sub: "a" } }))).body.errors?.[0]?.extensions.code,
+    (await post(JSON.stringify({ query, variables: { sub: "b" } }))).body.errors?.[0]?.extensions.code,
+  ];
+  expect(codes).toEqual(["QUERY_TOO_COSTLY", "QUERY_TOO_COSTLY"]);
+});
+
+test("a costly part skipped by a variable does not count, and counts again when included", async () => {
+  const query = "query ($skip: Boolean!) { allUsers(first: 1000) @skip(if: $skip) { nodes { userRolesByUserId(first: 100) { nodes { rowId } } } } }";
+  expect((await post(JSON.stringify({ query, variables: { skip: true } }))).status).toBe(200);
+  expect((await post(JSON.stringify({ query, variables: { skip: false } }))).body.errors?.[0]?.extensions.code).toBe("QUERY_TOO_COSTLY");
+});
+
 test("an allowed origin gets CORS headers", async () => {
   const response = await post(JSON.stringify({ query: "{ __typename }" }), { origin: "https://app.example.com" });
   expect(response.status).toBe(200);
