@@ -15,7 +15,7 @@ import { findPgbench } from "./harness/pgbench.js";
 import { writeReport } from "./harness/report.js";
 import { runScenarios, skipReason } from "./harness/run-scenarios.js";
 import { loadScenarios } from "./harness/scenario-loader.js";
-import { startAuthDb, startCasbinBaseline, startExpressPgBaseline, type IssuerEndpoints } from "./harness/servers.js";
+import { startAuthDb, startAuthDbTrustingTokens, startCasbinBaseline, startExpressPgBaseline, type HttpTarget, type IssuerEndpoints } from "./harness/servers.js";
 import { profileScenarioStatements } from "./harness/statement-profiling.js";
 
 /*
@@ -62,8 +62,8 @@ async function main(cleanup: Cleanup): Promise<number> {
   const worker = startLoadWorker();
   cleanup.add("load worker", worker.close);
   const pgbenchVersion = await findPgbench();
-  const baseline = (start: typeof startExpressPgBaseline) => async () => {
-    const target = await start({ db, issuer, logDir: cluster.dir });
+  const started = (start: () => Promise<HttpTarget>) => async () => {
+    const target = await start();
     cleanup.add(target.name, target.stop);
     return target;
   };
@@ -73,8 +73,9 @@ async function main(cleanup: Cleanup): Promise<number> {
     db,
     database: db.config.database,
     authDb,
-    startExpressPg: baseline(startExpressPgBaseline),
-    startCasbin: baseline(startCasbinBaseline),
+    startExpressPg: started(() => startExpressPgBaseline({ db, issuer, logDir: cluster.dir })),
+    startCasbin: started(() => startCasbinBaseline({ db, issuer, logDir: cluster.dir })),
+    startAuthDbTrustingTokens: started(() => startAuthDbTrustingTokens(launch)),
     pgbenchVersion,
     worker,
     workDir: cluster.dir,

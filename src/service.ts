@@ -1,5 +1,6 @@
 import { startAuditChainer, type AuditChainer } from "./audit/chainer.js";
 import { checkRoleMapping } from "./auth/role-mapping.js";
+import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config/config.js";
 import { createAuthenticatorPool } from "./db/pool.js";
 import { provisionDatabase } from "./db/provision.js";
@@ -23,6 +24,8 @@ export interface ServiceOptions {
   watchSchema?: boolean;
   /** The database is already started, set up and migrated (by a cluster primary): do none of that here. */
   skipProvisioning?: boolean;
+  /** Replaces the configured issuer's token verifier (see HttpServerOptions.tokenVerifier). */
+  tokenVerifier?: TokenVerifier;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       availability,
       securityEvents,
       health: { startedAt, jobIntervalHours: JOB_INTERVAL_HOURS, minimumRunwayDays: 7 },
+      tokenVerifier: options.tokenVerifier,
       watch:
         options.watchSchema && database.rootUrl
           ? { superuserConnectionString: database.rootUrl }

@@ -54,6 +54,8 @@ export interface BenchContext {
   /** Baseline servers, each started on first use in its own process. */
   expressPg(): Promise<HttpTarget>;
   casbin(): Promise<HttpTarget>;
+  /** auth-db reading token claims without verifying them, started on first use. */
+  authDbTrustingTokens(): Promise<HttpTarget>;
   /** pgbench --version, when pgbench is on PATH. */
   pgbenchVersion?: string;
   /** Scratch space in the bench's temporary directory, removed with it. */
@@ -80,6 +82,7 @@ export interface ContextParts {
   authDb: HttpTarget;
   startExpressPg(): Promise<HttpTarget>;
   startCasbin(): Promise<HttpTarget>;
+  startAuthDbTrustingTokens(): Promise<HttpTarget>;
   pgbenchVersion?: string;
   worker: LoadWorker;
   workDir: string;
@@ -117,6 +120,7 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
     authDb: parts.authDb,
     expressPg: once(parts.startExpressPg),
     casbin: once(parts.startCasbin),
+    authDbTrustingTokens: once(parts.startAuthDbTrustingTokens),
     pgbenchVersion: parts.pgbenchVersion,
     workDir: parts.workDir,
     log: parts.log,

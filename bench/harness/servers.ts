@@ -51,8 +51,17 @@ async function launch(
  * development checks), an external database, a Keycloak-like issuer.
  */
 export function startAuthDb(options: AuthDbLaunch): Promise<HttpTarget> {
+  return launchAuthDb(options.name ?? "auth-db", path.join(projectRoot, "src/cli/start.ts"), options);
+}
+
+/** The same auth-db, reading token claims without verifying them: the run that skips verification. */
+export function startAuthDbTrustingTokens(options: AuthDbLaunch): Promise<HttpTarget> {
+  return launchAuthDb(options.name ?? "auth-db-trusting-tokens", path.join(benchDir, "harness/auth-db-trusting-tokens.ts"), options);
+}
+
+function launchAuthDb(name: string, entry: string, options: AuthDbLaunch): Promise<HttpTarget> {
   const { database } = options.db.config;
-  return launch(options.name ?? "auth-db", path.join(projectRoot, "src/cli/start.ts"), {
+  return launch(name, entry, {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",

@@ -1,42 +1,6 @@
 import "../graphile-env.js";
-import cluster from "node:cluster";
-import { loadConfig, type Config } from "../config/config.js";
-import { startClusterPrimary } from "../cluster/primary.js";
-import { serveAsClusterWorker } from "../cluster/worker.js";
-import { startService } from "../service.js";
 import { runCli } from "./run.js";
-import { stopOnSignals } from "./shutdown.js";
+import { serve } from "./serve.js";
 
-/** Where to reach the server, for the person who started it. */
-function printBanner(config: Config, url: string, processes: string): void {
-  const where = config.database.source.kind === "embedded" ? "embedded PostgreSQL" : "DATABASE_URL";
-  console.log(`auth-db listening on ${url} (database: ${where}; ${processes})`);
-  console.log(`  GraphQL:  ${url}/graphql`);
-  if (config.graphiql) console.log(`  GraphiQL: ${url}/graphiql`);
-  console.log(`  health:   ${url}/health`);
-}
-
-/**
- * `npm start`: serve auth-db (embedded PostgreSQL when no DATABASE_URL is
- * set), from this process or, with WEB_CONCURRENCY > 1, from a cluster of
- * worker processes (this same entry point, run again by node:cluster).
- */
-runCli(async () => {
-  const unknown = process.argv.slice(2).filter((arg) => arg !== "--watch-schema");
-  if (unknown.length > 0) {
-    throw new Error(`unknown argument ${unknown.join(" ")}; npm start takes only --watch-schema`);
-  }
-  const config = loadConfig();
-  const watchSchema = process.argv.includes("--watch-schema");
-  if (cluster.isWorker) return serveAsClusterWorker(config, { watchSchema });
-  if (config.webConcurrency > 1) {
-    const running = await startClusterPrimary(config, config.webConcurrency);
-    stopOnSignals(running.stop);
-    const schedule = config.lifecycle.schedulerInServer ? "; the schedule runs in the primary" : "";
-    printBanner(config, running.url, `${config.webConcurrency} worker processes${schedule}`);
-    return;
-  }
-  const service = await startService(config, { watchSchema });
-  stopOnSignals(service.stop);
-  printBanner(config, service.http.url, "one process");
-});
+/** `npm start`: see serve(). */
+runCli(() => serve(process.argv.slice(2)));

@@ -1,5 +1,5 @@
 import type { Config } from "../config/config.js";
-import { startService } from "../service.js";
+import { startService, type ServiceOptions } from "../service.js";
 import { stopOnSignals } from "../cli/shutdown.js";
 import { isMessage, type ReadyMessage, type ShutdownMessage } from "./messages.js";
 
@@ -10,10 +10,10 @@ import { isMessage, type ReadyMessage, type ShutdownMessage } from "./messages.j
  * every process of the group), or when the primary is gone and no
  * connection can reach it any more.
  */
-export async function serveAsClusterWorker(config: Config, options: { watchSchema: boolean }): Promise<void> {
+export async function serveAsClusterWorker(config: Config, options: Omit<ServiceOptions, "skipProvisioning">): Promise<void> {
   const starting = startService(
     { ...config, lifecycle: { ...config.lifecycle, schedulerInServer: false } },
-    { watchSchema: options.watchSchema, skipProvisioning: true },
+    { ...options, skipProvisioning: true },
   );
   let stopping: Promise<void> | undefined;
   // A start that failed has nothing to stop; its error is reported by the caller.

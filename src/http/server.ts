@@ -6,6 +6,7 @@ import { postgraphile } from "postgraphile";
 import { grafserv } from "postgraphile/grafserv/express/v4";
 import { apiKeyVerifier } from "../auth/api-key-verifier.js";
 import { UserSync } from "../auth/user-sync.js";
+import type { TokenVerifier } from "../auth/token-verifier.js";
 import { verifierFor } from "../auth/verifier-for-config.js";
 import type { AuthConfig, LimitsConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   availability: DatabaseAvailability;
   securityEvents: SecurityEventQueue;
   watch?: { superuserConnectionString: string };
+  /** Checks bearer tokens instead of the configured issuer's verifier (the benchmark's run without signature checks). */
+  tokenVerifier?: TokenVerifier;
 }
 
 export interface RunningHttpServer {
@@ -81,7 +84,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     queryLimits(() => pgl.getSchema(), { maxDepth: options.limits.maxQueryDepth, maxCost: options.limits.maxQueryCost }),
     databaseGate(options.availability),
     authentication({
-      verifier: verifierFor(options.auth.issuer),
+      verifier: options.tokenVerifier ?? verifierFor(options.auth.issuer),
       verifyApiKey: apiKeyVerifier(options.pool),
       userSync: new UserSync(options.pool),
       securityEvents: options.securityEvents,
