@@ -18,7 +18,8 @@ const scenario: Scenario = {
   title: "Audit chain verification, rows per second",
   description:
     "auth.verify_audit_chain() over the whole chain (every audit row so far, topped up to the mode's row count with " +
-    "bulk-inserted rows, all linked first), as npm run audit:verify calls it: one ordered pass recomputing every hash. " +
+    "bulk-inserted rows, all linked first, so in chain format 2), as npm run audit:verify calls it: every row's hash " +
+    "recomputed in one pass PostgreSQL may run in parallel, then one ordered pass comparing neighbours. " +
     "Timed from the runner; rows/s is checked rows over the call's wall time, median of the repetitions.",
   targetNames: [RATE],
   async run(ctx) {

@@ -124,6 +124,73 @@ test("reordered rows are detected at the first one moved", async () => {
   ).toEqual({ intact: false, first_broken_seq: "15", reason: "broken link" });
 });
 
+/**
+ * Links the chain again from its first row as the chainer of each format
+ * would have: rows up to `lastFormat1` in format 1 (as every row linked
+ * before migration 7 is), the rest in format 2. Run inside verifyAfterTampering.
+ */
+function relinkWithFormat1Upto(lastFormat1: number): string {
+  const columns = "r.seq, r.id, r.event_type, r.action, r.resource, r.resource_id, r.result, r.detail, r.user_id, r.actor_type, r.ip_address, r.user_agent, r.trace_id, r.created_at";
+  return `do $$
+    declare
+      r auth.audit_logs;
+      v_previous text := repeat('0', 64);
+      v_hash text;
+    begin
+      for r in select * from auth.audit_logs where seq is not null order by seq loop
+        v_hash := case when r.seq <= ${lastFormat1}
+          then auth.audit_log_digest(v_previous, ${columns})
+          else auth.audit_log_digest_v2(v_previous, ${columns}) end;
+        update auth.audit_logs set previous_hash = v_previous, hash = v_hash, chain_format = case when r.seq <= ${lastFormat1} then 1 else 2 end
+         where id = r.id and created_at = r.created_at;
+        v_previous := v_hash;
+      end loop;
+      update auth.audit_chain_head set hash = v_previous;
+    end;
+  $$`;
+}
+
+test("rows linked in format 1 before format 2 existed still verify beside format 2 rows", async () => {
+  expect(await verifyAfterTampering(relinkWithFormat1Upto(10))).toEqual({ intact: true, first_broken_seq: null, reason: null });
+});
+
+test("an edited format 1 row is detected at its sequence number", async () => {
+  const tamper = `${relinkWithFormat1Upto(10)}; update auth.audit_logs set action = 'rewritten' where seq = 4`;
+  expect(await verifyAfterTampering(tamper)).toEqual({ intact: false, first_broken_seq: "4", reason: "hash mismatch" });
+});
+
+test("a row whose chain format was switched is detected at its sequence number", async () => {
+  expect(await verifyAfterTampering("update auth.audit_logs set chain_format = 1 where seq = 9")).toEqual({
+    intact: false,
+    first_broken_seq: "9",
+    reason: "hash mismatch",
+  });
+});
+
+test("hashes do not depend on the client encoding of the session that links or verifies", async () => {
+  const encodings = await createTestDatabase();
+  try {
+    await encodings.asOwner(async (client) => {
+      await client.query("set client_encoding = 'LATIN1'");
+      await client.query(
+        "insert into auth.audit_logs (event_type, action, detail, user_agent) values ('TEST', 'encoding', '{\"name\": \"Zoë\"}', 'Müller-Agent')",
+      );
+      await client.query("select auth.chain_audit_logs()");
+    });
+    const verifiedIn = async (encoding: string) =>
+      encodings.asOwner(async (client) => {
+        await client.query(`set client_encoding = '${encoding}'`);
+        return verify(client);
+      });
+    expect([await verifiedIn("UTF8"), await verifiedIn("LATIN1")]).toEqual([
+      { intact: true, first_broken_seq: null, reason: null },
+      { intact: true, first_broken_seq: null, reason: null },
+    ]);
+  } finally {
+    await encodings.drop();
+  }
+});
+
 test("a break is announced on the audit_tampering_detected channel", async () => {
   const victim = await createTestDatabase();
   const listener = new pg.Client({ connectionString: victim.config.database.ownerUrl });
