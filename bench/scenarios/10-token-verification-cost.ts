@@ -1,11 +1,10 @@
+import { alternatingRuns } from "../harness/alternating-runs.js";
 import { graphqlRequest, probe } from "../harness/requests.js";
 import { ratioAtLeast } from "../harness/targets.js";
-import type { RunResult, Scenario } from "../harness/types.js";
+import type { Scenario } from "../harness/types.js";
 
 const SHARE = "token verification: ≤ 5 % of throughput once warm";
 const QUERY = '{ hasPermission(resource: "users", action: read) }';
-/** Alternating pairs, so drift over time (other processes, the page cache) lands on both sides alike. */
-const PAIRS = 2;
 
 const scenario: Scenario = {
   id: "token-verification-cost",
@@ -13,42 +12,31 @@ const scenario: Scenario = {
   description:
     "The permission check of scenario 1 against auth-db as it runs (every request's RS256 token checked; a token " +
     "that verified is remembered until it expires) and against the same auth-db started with a verifier that only " +
-    "decodes the claims (bench/harness/auth-db-trusting-tokens.ts), in alternating runs. Baseline: the runs that skip " +
-    "verification; the share is 1 − (verified req/s ÷ skipped req/s) over all runs of each.",
+    "decodes the claims (bench/harness/auth-db-trusting-tokens.ts), in two alternating pairs of runs. Baseline: the " +
+    "runs that skip verification; the target compares the pooled req/s of each side.",
   targetNames: [SHARE],
   async run(ctx) {
     const request = graphqlRequest(ctx.fixtures.reader.token, QUERY);
     const trusting = await ctx.authDbTrustingTokens();
     const answer = (await probe(ctx.authDb.url, request)).body;
     const connections = ctx.options.checkConnections;
-    const verified: RunResult[] = [];
-    const skipped: RunResult[] = [];
-    const inOrder: RunResult[] = [];
-    for (let pair = 1; pair <= PAIRS; pair++) {
-      verified.push(await ctx.httpRun({
-        id: `verified-${pair}`, label: `auth-db, tokens verified (${pair})`, role: "subject",
-        target: ctx.authDb, request, connections,
-      }));
-      skipped.push(await ctx.httpRun({
-        id: `skipped-${pair}`, label: `auth-db, token checks skipped (${pair})`, role: pair === 1 ? "baseline" : "reference",
-        target: trusting, request, connections, sameAnswerAs: answer,
-      }));
-      inOrder.push(verified.at(-1)!, skipped.at(-1)!);
-    }
-    const total = (runs: RunResult[]) => runs.reduce((sum, run) => sum + run.requests, 0);
-    const seconds = (runs: RunResult[]) => runs.reduce((sum, run) => sum + run.requests / run.throughput, 0);
-    const rate = (runs: RunResult[]) => total(runs) / seconds(runs);
-    const ratio = rate(verified) / rate(skipped);
+    const compared = await alternatingRuns(
+      ctx,
+      2,
+      { id: "verified", label: "auth-db, tokens verified", role: "subject", target: ctx.authDb, request, connections },
+      { id: "skipped", label: "auth-db, token checks skipped", role: "baseline", target: trusting, request, connections, sameAnswerAs: answer },
+    );
+    const { subject: verified, baseline: skipped } = compared;
     return {
-      runs: inOrder,
-      baseline: "skipped-1",
+      runs: compared.inOrder,
+      baseline: compared.baselineId,
       targets: [
         ratioAtLeast(
           SHARE,
           "verified req/s ≥ 0.95× the req/s with token checks skipped",
-          ratio,
+          verified.throughput / skipped.throughput,
           0.95,
-          `${rate(verified).toFixed(0)} req/s verified vs ${rate(skipped).toFixed(0)} req/s skipped, ${PAIRS} runs each`,
+          `${verified.throughput.toFixed(0)} req/s verified vs ${skipped.throughput.toFixed(0)} req/s skipped, 2 alternating runs each`,
         ),
       ],
     };

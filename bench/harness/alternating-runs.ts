@@ -1,0 +1,46 @@
+import type { BenchContext, HttpRunSpec } from "./context.js";
+import type { RunResult } from "./types.js";
+
+/** Runs of one server, pooled: requests over seconds, and the mean of the runs' p99s. */
+export interface Pooled {
+  runs: RunResult[];
+  throughput: number;
+  p99: number;
+}
+
+function pool(runs: RunResult[]): Pooled {
+  const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+  const seconds = runs.reduce((sum, run) => sum + run.requests / run.throughput, 0);
+  return { runs, throughput: requests / seconds, p99: runs.reduce((sum, run) => sum + run.latencyMs.p99, 0) / runs.length };
+}
+
+/**
+ * Measures a subject and its baseline in alternating runs (subject,
+ * baseline, subject, baseline…), so whatever drifts during the bench (the
+ * other processes, the database's background work) falls on both alike,
+ * and pools each side's runs. The first baseline run is the one the
+ * report's per-run ratios refer to. Run ids and labels get the pair's number.
+ */
+export async function alternatingRuns(
+  ctx: BenchContext,
+  pairs: number,
+  subject: HttpRunSpec,
+  baseline: HttpRunSpec,
+): Promise<{ subject: Pooled; baseline: Pooled; inOrder: RunResult[]; baselineId: string }> {
+  const numbered = (spec: HttpRunSpec, pair: number): HttpRunSpec =>
+    pairs === 1 ? spec : { ...spec, id: `${spec.id}-${pair}`, label: `${spec.label} (${pair})`, role: pair === 1 ? spec.role : "reference" };
+  const inOrder: RunResult[] = [];
+  const subjects: RunResult[] = [];
+  const baselines: RunResult[] = [];
+  for (let pair = 1; pair <= pairs; pair++) {
+    subjects.push(await ctx.httpRun(numbered(subject, pair)));
+    baselines.push(await ctx.httpRun(numbered(baseline, pair)));
+    inOrder.push(subjects.at(-1)!, baselines.at(-1)!);
+  }
+  return { subject: pool(subjects), baseline: pool(baselines), inOrder, baselineId: baselines[0]!.id };
+}
+
+/** Pairs of runs per comparison: two in full mode, one in quick mode. */
+export function pairsFor(ctx: BenchContext): number {
+  return ctx.options.mode === "full" ? 2 : 1;
+}
