@@ -55,9 +55,8 @@ test("a request id is taken from X-Request-Id or made up, and echoed back", asyn
   expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 });
 
-test("the server's logs carry request facts but no token, API key or variables", async () => {
-  const admin = await personWithRoles(bed.db, bed.issuer, ["sys_admin"]);
-  const { key } = await createKey(bed.url, admin.headers, { tier: "system", permissions: ["users:read"] });
+/** Runs the server in a process of its own at `logLevel`, lets `work` send requests to it, and returns everything it printed. */
+async function serverOutput(logLevel: string, work: (url: string) => Promise<unknown>): Promise<string> {
   const port = await freePort();
   const tsx = createRequire(import.meta.url).resolve("tsx");
   const server: ChildProcess = spawn(process.execPath, ["--import", tsx, "src/cli/start.ts"], {
@@ -65,7 +64,7 @@ test("the server's logs carry request facts but no token, API key or variables",
       ...process.env,
       ...bed.db.env,
       PORT: String(port),
-      LOG_LEVEL: "debug",
+      LOG_LEVEL: logLevel,
       LOG_FORMAT: "json",
       KEYCLOAK_ISSUER: bed.issuer.issuer,
       KEYCLOAK_AUDIENCE: "auth-db",
@@ -77,22 +76,51 @@ test("the server's logs carry request facts but no token, API key or variables",
   server.stderr!.on("data", (chunk) => (output += chunk));
   try {
     for (let tries = 0; tries < 100 && !output.includes("listening"); tries++) await new Promise((r) => setTimeout(r, 100));
-    const url = `http://127.0.0.1:${port}`;
-    const secretVariable = "s3cr3t-variable-value";
-    await graphql(url, "query ($v: String!) { hasPermission(resource: $v, action: read) }", { v: secretVariable }, admin.headers);
-    await graphql(url, "{ allUsers { totalCount } }", {}, { "x-api-key": key });
-    await graphql(url, "{ allUsers { totalCount } }", {}, { "x-api-key": `${key}x` });
-    await graphql(url, "{ __typename }", {}, { authorization: `Bearer ${admin.token}x` });
+    await work(`http://127.0.0.1:${port}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(output).toMatch(/"msg":"request completed"/);
-    expect(output).toMatch(/"caller":"service"/);
-    for (const secret of [admin.token, admin.token.split(".")[2]!, key, key.slice(10), secretVariable]) {
-      expect(output).not.toContain(secret);
-    }
+    return output;
   } finally {
     server.kill("SIGTERM");
     await new Promise((resolve) => server.once("exit", resolve));
   }
+}
+
+test("the server's logs carry request facts but no token, API key or variables", async () => {
+  const admin = await personWithRoles(bed.db, bed.issuer, ["sys_admin"]);
+  const { key } = await createKey(bed.url, admin.headers, { tier: "system", permissions: ["users:read"] });
+  const secretVariable = "s3cr3t-variable-value";
+  const output = await serverOutput("debug", async (url) => {
+    await graphql(url, "query ($v: String!) { hasPermission(resource: $v, action: read) }", { v: secretVariable }, admin.headers);
+    await graphql(url, "{ allUsers { totalCount } }", {}, { "x-api-key": key });
+    await graphql(url, "{ allUsers { totalCount } }", {}, { "x-api-key": `${key}x` });
+    await graphql(url, "{ __typename }", {}, { authorization: `Bearer ${admin.token}x` });
+  });
+  expect(output).toMatch(/"msg":"request completed"/);
+  expect(output).toMatch(/"caller":"service"/);
+  for (const secret of [admin.token, admin.token.split(".")[2]!, key, key.slice(10), secretVariable]) {
+    expect(output).not.toContain(secret);
+  }
+});
+
+test("at LOG_LEVEL=warn only refused requests are logged, each with its status, path and duration", async () => {
+  const output = await serverOutput("warn", async (url) => {
+    await graphql(url, "{ __typename }", {}, { "x-request-id": "fine-1" });
+    await fetch(`${url}/graphql?token=abc`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer not-a-token", "x-request-id": "refused-1" },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+  });
+  const lines = output.split("\n").filter((line) => line.includes('"msg":"request completed"')).map((line) => JSON.parse(line));
+  expect(lines).toEqual([
+    expect.objectContaining({
+      level: 40,
+      req: { id: "refused-1", method: "POST", path: "/graphql" },
+      res: { statusCode: 401 },
+      responseTime: expect.any(Number),
+      caller: "rejected",
+    }),
+  ]);
 });
 
 test("a misconfigured start fails naming every wrong variable", async () => {
