@@ -19,6 +19,20 @@ export interface PermissionCheckSpec {
   pgbench: { statement: string; variables: Record<string, string> };
 }
 
+/** The CPU split of both sides, for the report: on two shared cores, throughput follows the total CPU a request costs. */
+function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
+  const mean = (runs: RunResult[], part: "server" | "postgres") =>
+    runs.reduce((sum, run) => sum + (run.cpuMsPerRequest?.[part] ?? 0), 0) / runs.length;
+  const ms = (value: number) => `${value.toFixed(2)} ms`;
+  return (
+    `What bounds the ratio: per request, auth-db's processes used ${ms(mean(graphql, "server"))} of CPU and the hand-written endpoint's ${ms(mean(handWritten, "server"))}; ` +
+    `PostgreSQL ${ms(mean(graphql, "postgres"))} and ${ms(mean(handWritten, "postgres"))}. Both share the machine's two cores with PostgreSQL and the load generator, ` +
+    "so throughput follows the CPU a request costs in all processes together. auth-db's extra Node time is the GraphQL layer: parsing the body and " +
+    "coercing its variables, Grafast's execution and the output objects. CPU profiles of auth-db under this load (node --cpu-prof) show socket writes to " +
+    "PostgreSQL as the largest single item, which both servers make alike: four round trips per request (begin, settings, query, commit)."
+  );
+}
+
 export function permissionTargetNames(what: string): string[] {
   return [
     `${what}: GraphQL throughput ≥ 0.8× hand-written`,
@@ -79,5 +93,6 @@ export async function comparePermissionChecks(ctx: BenchContext, spec: Permissio
       noFailures(errorsName!, graphql.runs),
       reported(fractionName!, "reported, no threshold", [sqlLoop, ...(pgbench ? [pgbench] : [])].map(fractionOf).join("; ")),
     ],
+    notes: [whatBoundsIt(graphql.runs, handWritten.runs)],
   };
 }

@@ -29,7 +29,8 @@ function duration(seconds: number): string {
 function runRow(run: RunResult, baseline: string | undefined): string {
   const role = run.id === baseline ? " **(baseline)**" : run.role === "subject" ? " **(subject)**" : "";
   const rss = run.rssMiB ? `${fixed(run.rssMiB.max)}` : "–";
-  return `| ${cell(run.label)}${role} | ${run.tool} | ${run.connections} | ${fixed(run.throughput, 0)} | ${ms(run.latencyMs.p50)} | ${ms(run.latencyMs.p99)} | ${run.errors} / ${run.non2xx} / ${run.mismatches} | ${rss} | ${ratio(run.vsBaseline?.throughput)} | ${ratio(run.vsBaseline?.p99)} |`;
+  const cpu = run.cpuMsPerRequest ? `${fixed(run.cpuMsPerRequest.server, 2)} / ${fixed(run.cpuMsPerRequest.postgres, 2)}` : "–";
+  return `| ${cell(run.label)}${role} | ${run.tool} | ${run.connections} | ${fixed(run.throughput, 0)} | ${ms(run.latencyMs.p50)} | ${ms(run.latencyMs.p99)} | ${run.errors} / ${run.non2xx} / ${run.mismatches} | ${rss} | ${cpu} | ${ratio(run.vsBaseline?.throughput)} | ${ratio(run.vsBaseline?.p99)} |`;
 }
 
 function targetsTable(rows: Array<TargetResult & { scenario: string }>): string[] {
@@ -48,8 +49,8 @@ function scenarioSection(scenario: ScenarioResult, index: number): string[] {
   }
   if (scenario.runs.length > 0) {
     lines.push(
-      "| run | load | conn. | req/s | p50 ms | p99 ms | errors / non-2xx / wrong body | server RSS max MiB | req/s vs baseline | p99 vs baseline |",
-      "|---|---|---|---|---|---|---|---|---|---|",
+      "| run | load | conn. | req/s | p50 ms | p99 ms | errors / non-2xx / wrong body | server RSS max MiB | CPU ms per request: server / PostgreSQL | req/s vs baseline | p99 vs baseline |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
       ...scenario.runs.map((run) => runRow(run, scenario.baseline)),
       "",
     );
@@ -111,7 +112,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     "## Scenarios",
     "",
-    "Columns: req/s is completed requests (or transactions) per second over the measured run; latencies are per request as the load generator saw them; *errors* are connection errors and timeouts, *wrong body* a 200 whose body differed from the answer checked before the run; server RSS is the serving process's resident memory, sampled every second; ratios are to the scenario's baseline (req/s > 1× is faster, p99 > 1× is slower; latency ratios only between runs with the same number of connections).",
+    "Columns: req/s is completed requests (or transactions) per second over the measured run; latencies are per request as the load generator saw them; *errors* are connection errors and timeouts, *wrong body* a 200 whose body differed from the answer checked before the run; server RSS is the serving process's resident memory, sampled every second; CPU per request is the user and system time the serving process (with its cluster workers) and all of PostgreSQL's processes used over the run, warm-up included, divided by the requests the run's rate implies, so the split says where a request's cost lies; ratios are to the scenario's baseline (req/s > 1× is faster, p99 > 1× is slower; latency ratios only between runs with the same number of connections).",
     "",
     ...ran.flatMap((scenario, i) => scenarioSection(scenario, i + 1)),
     "## Not yet measured",

@@ -16,6 +16,11 @@ export interface RunResult extends LoadOutcome {
   connections: number;
   /** RSS of the serving process over the run (absent for SQL-only runs). */
   rssMiB?: { start: number; max: number; end: number };
+  /**
+   * CPU time per request over the run (warm-up included, at the same load):
+   * the serving process with its workers, and PostgreSQL's processes.
+   */
+  cpuMsPerRequest?: { server: number; postgres: number };
   /** Ratios to the scenario's baseline run: >1 throughput is faster, >1 latency is slower. */
   vsBaseline?: { baseline: string; throughput: number; p50?: number; p99?: number };
 }
