@@ -7,7 +7,7 @@ import type { LoadWorker } from "./load-worker.js";
 import type { BenchOptions } from "./options.js";
 import { runPgbench } from "./pgbench.js";
 import { probe, type HttpRequestSpec } from "./requests.js";
-import { cpuTimes } from "./cpu.js";
+import { sampleCpu } from "./cpu.js";
 import { sampleRss, type RssSample } from "./rss.js";
 import type { HttpTarget } from "./servers.js";
 import type { RunResult, RunRole } from "./types.js";
@@ -139,7 +139,7 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
       const durationSeconds = spec.durationSeconds ?? options.durationSeconds;
       parts.log(`  ${spec.label}: ${spec.connections} connections, ${durationSeconds}s`);
       const sampler = sampleRss(spec.target.pid);
-      const cpuBefore = await cpuTimes(spec.target.pid);
+      const cpu = sampleCpu(spec.target.pid);
       const wallStarted = performance.now();
       const outcome = await worker.run({
         kind: "http",
@@ -153,16 +153,15 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
         expectBody: first.body,
       });
       const samples = await sampler.stop();
-      const cpuAfter = await cpuTimes(spec.target.pid);
+      const used = await cpu.stop();
       // Per second of the whole run (warm-up included, at the same load) over the measured requests per second.
-      const perRequest = (before: number, after: number) =>
-        (after - before) / ((performance.now() - wallStarted) / 1000) / outcome.throughput;
+      const perRequest = (ms: number) => ms / ((performance.now() - wallStarted) / 1000) / outcome.throughput;
       spec.rssSeries?.push(...samples);
       return {
         ...outcome, id: spec.id, label: spec.label, role: spec.role, tool: "autocannon", connections: spec.connections, rssMiB: rssSummary(samples),
         cpuMsPerRequest: {
-          server: perRequest(cpuBefore.serverMs, cpuAfter.serverMs),
-          postgres: perRequest(cpuBefore.postgresMs, cpuAfter.postgresMs),
+          server: perRequest(used.serverMs),
+          postgres: perRequest(used.postgresMs),
         },
       };
     },

@@ -35,22 +35,53 @@ export interface CpuTimes {
   postgresMs: number;
 }
 
-export async function cpuTimes(serverPid: number): Promise<CpuTimes> {
-  const all = await processTimes();
-  const inTree = new Set([serverPid]);
+function descendantsOf(root: number, all: ProcessTimes[]): Set<number> {
+  const tree = new Set([root]);
   // Parents come before children often but not always: repeat until nothing is added.
   for (let added = true; added; ) {
     added = false;
     for (const entry of all) {
-      if (!inTree.has(entry.pid) && inTree.has(entry.ppid)) {
-        inTree.add(entry.pid);
+      if (!tree.has(entry.pid) && tree.has(entry.ppid)) {
+        tree.add(entry.pid);
         added = true;
       }
     }
   }
-  const sum = (entries: ProcessTimes[]) => entries.reduce((total, entry) => total + entry.ticks, 0) * MS_PER_TICK;
+  return tree;
+}
+
+/**
+ * CPU time used while it runs by the server (with its descendants) and by
+ * PostgreSQL, read every `intervalMs`. Each process counts from its first
+ * reading (or from zero if it started meanwhile) to its last, so a backend
+ * that exits during the run (a pool closing an idle connection) keeps what
+ * it used up to its last reading instead of vanishing from the total.
+ */
+export function sampleCpu(serverPid: number, intervalMs = 1000): { stop(): Promise<CpuTimes> } {
+  const first = new Map<number, number>();
+  const last = new Map<number, { ticks: number; kind: "server" | "postgres" }>();
+  let started = false;
+  const read = async () => {
+    const all = await processTimes();
+    const server = descendantsOf(serverPid, all);
+    for (const entry of all) {
+      const kind = server.has(entry.pid) ? "server" : entry.command === "postgres" ? "postgres" : undefined;
+      if (!kind) continue;
+      if (!first.has(entry.pid)) first.set(entry.pid, started ? 0 : entry.ticks);
+      last.set(entry.pid, { ticks: entry.ticks, kind });
+    }
+    started = true;
+  };
+  // One reading at a time, in order, so a slow one never overwrites a later one.
+  let readings = read();
+  const timer = setInterval(() => (readings = readings.then(read)), intervalMs);
   return {
-    serverMs: sum(all.filter((entry) => inTree.has(entry.pid))),
-    postgresMs: sum(all.filter((entry) => entry.command === "postgres")),
+    async stop() {
+      clearInterval(timer);
+      await (readings = readings.then(read));
+      const used = { server: 0, postgres: 0 };
+      for (const [pid, { ticks, kind }] of last) used[kind] += ticks - first.get(pid)!;
+      return { serverMs: used.server * MS_PER_TICK, postgresMs: used.postgres * MS_PER_TICK };
+    },
   };
 }
