@@ -6,6 +6,9 @@ export interface HttpRequestSpec {
   body?: string;
 }
 
+/** The permission check most scenarios load auth-db with: one the benchmark's reader and service key are granted. */
+export const HAS_PERMISSION_QUERY = '{ hasPermission(resource: "users", action: read) }';
+
 const JSON_HEADERS = { "content-type": "application/json", accept: "application/json" };
 
 /** A GraphQL POST to /graphql with a bearer token. */

@@ -1,8 +1,6 @@
 import { comparePermissionChecks, permissionTargetNames } from "../harness/permission-check-comparison.js";
-import { graphqlRequest } from "../harness/requests.js";
+import { graphqlRequest, HAS_PERMISSION_QUERY as QUERY } from "../harness/requests.js";
 import type { Scenario } from "../harness/types.js";
-
-const QUERY = '{ hasPermission(resource: "users", action: read) }';
 
 const scenario: Scenario = {
   id: "permission-check",

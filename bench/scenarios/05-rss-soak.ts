@@ -1,9 +1,8 @@
-import { graphqlRequest } from "../harness/requests.js";
+import { graphqlRequest, HAS_PERMISSION_QUERY as QUERY } from "../harness/requests.js";
 import type { RssSample } from "../harness/rss.js";
 import { noFailures } from "../harness/targets.js";
 import type { Scenario, TargetResult } from "../harness/types.js";
 
-const QUERY = '{ hasPermission(resource: "users", action: read) }';
 const TARGET = "auth-db RSS flat over a 60 s run";
 /** The first seconds fill caches and grow the heap to its working size. */
 const SETTLE_SECONDS = 10;

@@ -2,13 +2,11 @@ import { countApiKeys, fillApiKeys } from "../harness/api-keys.js";
 import type { BenchContext } from "../harness/context.js";
 import { API_KEYS_AT_START } from "../harness/fixtures.js";
 import { log } from "../harness/log.js";
-import { graphqlRequestWithApiKey } from "../harness/requests.js";
+import { graphqlRequestWithApiKey, HAS_PERMISSION_QUERY as QUERY } from "../harness/requests.js";
 import { asCaller } from "../harness/sql-transactions.js";
 import { statementsTarget } from "../harness/statement-notes.js";
 import { noFailures, reported, times } from "../harness/targets.js";
 import type { RunResult, Scenario } from "../harness/types.js";
-
-const QUERY = '{ hasPermission(resource: "users", action: read) }';
 
 const TARGET_RATIO = "API keys: many keys vs 1k keys";
 const TARGET_ERRORS = "API keys: no errors at 64 connections";

@@ -24,7 +24,7 @@ const ROWS = {
 const EXPORTS_PER_SIZE = { quick: 1, full: 3 };
 
 const count = (n: number) => n.toLocaleString("en");
-const peaksAtStart = (runs: ArchiveJobResult[]) => runs.map((run) => run.rssAtStartMiB.toFixed(1)).join(", ");
+const rssAtStart = (runs: ArchiveJobResult[]) => runs.map((run) => run.rssAtStartMiB.toFixed(1)).join(", ");
 const mb = (bytes: number) => bytes / 1e6;
 
 /** A security-events day filled by SQL and detached into schema archive by the partition maintenance, timed for the notes. */
@@ -116,7 +116,7 @@ const scenario: Scenario = {
         ],
         notes: [
           `${count(rows.large)} rows: ${mb(csvBytes).toFixed(1)} MB of CSV, ${mb(largeExport.gzipBytes!).toFixed(1)} MB gzip written (MB = 10^6 bytes; MB/s counts CSV bytes for both runs).`,
-          `RSS of the exporting process when its export started (modules loaded, connected): ${peaksAtStart(smallExports)} MiB (${count(rows.small)} rows), ${peaksAtStart(largeExports)} MiB (${count(rows.large)} rows); peak during the raw COPY: ${copy!.peakRssMiB.toFixed(1)} MiB.`,
+          `RSS of the exporting process when its export started (modules loaded, connected): ${rssAtStart(smallExports)} MiB (${count(rows.small)} rows), ${rssAtStart(largeExports)} MiB (${count(rows.large)} rows); peak during the raw COPY: ${copy!.peakRssMiB.toFixed(1)} MiB.`,
           "Peak RSS is the kernel's high-water mark (VmHWM), reset through /proc/self/clear_refs just before the work, so no sampling interval can miss a peak.",
           `Why flatness is judged between ${count(rows.large)} and ${count(rows.largest)} rows: above the memory in use, an export's peak is Buffers already dead but not yet collected. ` +
             "V8 collects them when their total passes a threshold of its own (about 64 MB), and the export allocates about " +

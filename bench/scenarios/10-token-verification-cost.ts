@@ -1,10 +1,9 @@
 import { alternatingRuns } from "../harness/alternating-runs.js";
-import { graphqlRequest, probe } from "../harness/requests.js";
+import { graphqlRequest, HAS_PERMISSION_QUERY as QUERY, probe } from "../harness/requests.js";
 import { ratioAtLeast } from "../harness/targets.js";
 import type { Scenario } from "../harness/types.js";
 
 const SHARE = "token verification: ≤ 5 % of throughput once warm";
-const QUERY = '{ hasPermission(resource: "users", action: read) }';
 
 const scenario: Scenario = {
   id: "token-verification-cost",
