@@ -7,6 +7,11 @@ export function failures(run: RunResult): number {
   return run.errors + run.non2xx + run.mismatches;
 }
 
+/** An absolute figure against its floor, e.g. rows per second. */
+export function valueAtLeast(name: string, requirement: string, value: number, minimum: number, measured: string): TargetResult {
+  return { name, requirement, measured, status: value >= minimum ? "met" : "missed" };
+}
+
 export function ratioAtLeast(name: string, requirement: string, ratio: number, minimum: number, detail: string): TargetResult {
   return { name, requirement, measured: `${times(ratio)} (${detail})`, status: ratio >= minimum ? "met" : "missed" };
 }

@@ -1,6 +1,6 @@
 import { connect, describeLinking, linkEverything } from "../harness/audit-chain.js";
 import { log } from "../harness/log.js";
-import { reported } from "../harness/targets.js";
+import { valueAtLeast } from "../harness/targets.js";
 import type { Scenario } from "../harness/types.js";
 
 const RATE = "audit chain: verification rate";
@@ -21,7 +21,7 @@ async function whereTheTimeGoes(client: Awaited<ReturnType<typeof connect>>) {
     return (performance.now() - started) / 1000;
   };
   return {
-    hashPass: await timed("select * from auth.audit_chain_hash_check($1, $2)"),
+    singlePass: await timed("select * from auth.audit_chain_check($1, $2, 1)"),
     sha256Only: await timed(
       "select count(*) from auth.audit_logs where seq between $1 and $2 and sha256(convert_to(hash, 'UTF8')) = '\\x00'::bytea",
     ),
@@ -35,8 +35,9 @@ const scenario: Scenario = {
   title: "Audit chain verification, rows per second",
   description:
     "auth.verify_audit_chain() over the whole chain (every audit row so far, topped up to the mode's row count with " +
-    "bulk-inserted rows, all linked first, so in chain format 2), as npm run audit:verify calls it: every row's hash " +
-    "recomputed in one pass PostgreSQL may run in parallel, then one ordered pass comparing neighbours. " +
+    "bulk-inserted rows, all linked first, so in chain format 2, then vacuumed and analyzed), as npm run audit:verify calls it: one unordered pass " +
+    "PostgreSQL runs on parallel workers recomputes every row's hash and balances the links under a fresh key; an intact " +
+    "chain needs nothing more (the ordered walk runs only to locate a break). " +
     "Timed from the runner; rows/s is checked rows over the call's wall time, median of the repetitions.",
   targetNames: [RATE],
   async run(ctx) {
@@ -53,6 +54,9 @@ const scenario: Scenario = {
         );
       }
       const linking = await linkEverything(client);
+      // What autovacuum does after a million new row versions, done now so it
+      // neither runs during the timing nor leaves the planner with stale counts.
+      await client.query("vacuum (analyze) auth.audit_logs");
       await ctx.settle();
       log(`  audit log topped up to ${options.auditChainRows.toLocaleString("en")} rows; ${describeLinking(linking)}`);
 
@@ -70,19 +74,21 @@ const scenario: Scenario = {
       return {
         runs: [],
         targets: [
-          reported(
+          valueAtLeast(
             RATE,
-            "reported: rows verified per second",
+            "≥ 1,000,000 rows verified per second (full mode verifies 1,000,000 rows)",
+            checked / time,
+            1_000_000,
             `${(checked / time).toFixed(0)} rows/s (${checked} rows in ${time.toFixed(2)} s, median of ${seconds.length}; chain ${last!.intact ? "intact" : `BROKEN: ${last!.reason}`})`,
           ),
         ],
         notes: [
           `verify_audit_chain() times: ${seconds.map((s) => `${s.toFixed(2)} s`).join(", ")}.`,
           `Before verifying: ${describeLinking(linking)}.`,
-          `Where the time goes: the hash pass alone (auth.audit_chain_hash_check, every row's hash recomputed, on parallel workers) takes ${parts.hashPass.toFixed(2)} s; ` +
-            `the rest of verify_audit_chain is mostly the ordered walk comparing neighbours (one process, an index scan in seq order and a window). ` +
+          `Where the time goes: the single pass alone (auth.audit_chain_check, on parallel workers) takes ${parts.singlePass.toFixed(2)} s; ` +
+            "the rest of verify_audit_chain is linking any unlinked rows first and a few index lookups. " +
             `SHA-256 of one 64-character value per row alone, over the same rows with the same parallel plan, takes ${parts.sha256Only.toFixed(2)} s: ` +
-            "the floor of any pass that hashes every row on this machine. Serializing a row's fifteen columns (record_send) costs about as much as the SHA-256 itself here.",
+            "the floor of any pass that hashes every row on this machine. Serializing a row's fifteen columns (record_send) costs more than the SHA-256 of the result here.",
         ],
       };
     } finally {

@@ -124,6 +124,45 @@ test("reordered rows are detected at the first one moved", async () => {
   ).toEqual({ intact: false, first_broken_seq: "15", reason: "broken link" });
 });
 
+/** SQL that sets `assignment` on the row at `seq` and gives it the format 2 hash of its new contents. */
+function rewriteWithValidHash(seq: number, assignment: string): string {
+  return `update auth.audit_logs set ${assignment} where seq = ${seq};
+    update auth.audit_logs l set hash = auth.audit_log_digest_v2(l.previous_hash, l.seq, l.id, l.event_type, l.action,
+      l.resource, l.resource_id, l.result, l.detail, l.user_id, l.actor_type, l.ip_address, l.user_agent, l.trace_id, l.created_at)
+     where seq = ${seq}`;
+}
+
+test("a row rewritten with a hash that matches its new contents breaks the link of the next row", async () => {
+  expect(await verifyAfterTampering(rewriteWithValidHash(7, "detail = '{\"n\": 999}'"))).toEqual({
+    intact: false,
+    first_broken_seq: "8",
+    reason: "broken link",
+  });
+});
+
+test("a row pointed at another predecessor, with a hash that matches, is a broken link", async () => {
+  const pointAtRow5 = "previous_hash = (select hash from auth.audit_logs where seq = 5)";
+  expect(await verifyAfterTampering(rewriteWithValidHash(20, pointAtRow5))).toEqual({
+    intact: false,
+    first_broken_seq: "20",
+    reason: "broken link",
+  });
+});
+
+test("a copy of a row appended under the next seq, with a hash that matches, is a broken link", async () => {
+  const copyLastRow = `insert into auth.audit_logs (seq, previous_hash, hash, event_type, action, detail, created_at, chain_format)
+    select seq + 1, previous_hash, hash, event_type, action, detail, created_at, chain_format
+      from auth.audit_logs where seq = (select max(seq) from auth.audit_logs);
+    update auth.audit_chain_head set seq = seq + 1`;
+  const { rows } = await db.asOwner((client) => client.query("select max(seq)::int as last from auth.audit_logs"));
+  const copy = rows[0].last + 1;
+  expect(await verifyAfterTampering(`${copyLastRow}; ${rewriteWithValidHash(copy, "action = action")}`)).toEqual({
+    intact: false,
+    first_broken_seq: String(copy),
+    reason: "broken link",
+  });
+});
+
 /**
  * Links the chain again from its first row as the chainer of each format
  * would have: rows up to `lastFormat1` in format 1 (as every row linked
