@@ -15,10 +15,11 @@ function pool(runs: RunResult[]): Pooled {
 }
 
 /**
- * Measures a subject and its baseline in alternating runs (subject,
- * baseline, subject, baseline…), so whatever drifts during the bench (the
- * other processes, the database's background work) falls on both alike,
- * and pools each side's runs. The first baseline run is the one the
+ * Measures a subject and its baseline in alternating runs, the order
+ * flipped every pair (subject, baseline, baseline, subject, subject…), so
+ * whatever drifts during the bench (the other processes, the database's
+ * background work) falls on both alike and neither side always runs first
+ * after the previous scenario; each side's runs are pooled. The first baseline run is the one the
  * report's per-run ratios refer to. Run ids and labels get the pair's number.
  */
 export async function alternatingRuns(
@@ -33,14 +34,19 @@ export async function alternatingRuns(
   const subjects: RunResult[] = [];
   const baselines: RunResult[] = [];
   for (let pair = 1; pair <= pairs; pair++) {
-    subjects.push(await ctx.httpRun(numbered(subject, pair)));
-    baselines.push(await ctx.httpRun(numbered(baseline, pair)));
-    inOrder.push(subjects.at(-1)!, baselines.at(-1)!);
+    const sides = [
+      { spec: subject, runs: subjects },
+      { spec: baseline, runs: baselines },
+    ];
+    for (const side of pair % 2 === 1 ? sides : sides.reverse()) {
+      side.runs.push(await ctx.httpRun(numbered(side.spec, pair)));
+      inOrder.push(side.runs.at(-1)!);
+    }
   }
   return { subject: pool(subjects), baseline: pool(baselines), inOrder, baselineId: baselines[0]!.id };
 }
 
-/** Pairs of runs per comparison: two in full mode, one in quick mode. */
+/** Pairs of runs per comparison: three in full mode, one in quick mode. */
 export function pairsFor(ctx: BenchContext): number {
-  return ctx.options.mode === "full" ? 2 : 1;
+  return ctx.options.mode === "full" ? 3 : 1;
 }
