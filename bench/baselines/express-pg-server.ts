@@ -7,17 +7,18 @@ import { permissionCheck, permissionCheckArray, permissionChecks } from "./permi
 
 /*
  * Baseline (a): what a careful hand-written endpoint would cost for the same
- * answer. It verifies the token like auth-db, then runs the statements
- * Grafast sends, in the same shape: begin; set_config(...) for the role and
- * jwt.claims.*; the function call; commit, on a pool of the same size (10)
- * logged in as the authenticator.
+ * answer. It verifies the token like auth-db, then runs the same
+ * transaction through the same function (src/db/request-transaction.ts):
+ * begin with set_config(...) for the role and jwt.claims.* in one message;
+ * the function call; commit, on a pool of the same size (10) logged in as
+ * the authenticator.
  */
 
 const env = baselineEnv();
 const verify = bearerVerifier(env);
 const pool = new pg.Pool({ connectionString: env.authenticatorUrl, max: 10 });
 
-/** The same transaction shape as PostGraphile's: begin, set_config for role and claims, the query, commit. */
+/** The same transaction as auth-db's: begin with the role and claims, the query, commit. */
 async function asCaller<T>(claims: Awaited<ReturnType<typeof verify>>, req: Request, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return withRequestSettings(pool, requestSettings(claims, req, env.userRole), work);
 }

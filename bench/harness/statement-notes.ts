@@ -5,11 +5,12 @@ import type { TargetResult } from "./types.js";
 function kindOf(text: string): string {
   const head = text.trim().toLowerCase();
   if (head === "begin" || head === "commit" || head === "rollback") return head;
+  if (head.startsWith("begin; select set_config(")) return "begin + set_config";
   if (head.startsWith("select set_config(")) return "set_config";
   return "query";
 }
 
-/** e.g. "4 per request: begin → set_config → query → commit" */
+/** e.g. "3 per request: begin + set_config → query → commit" */
 export function describeProfile(profile: StatementProfile): string {
   const uneven = new Set(profile.counts).size > 1 ? ` (most frequent of ${profile.counts.join("/")})` : "";
   return `${profile.perRequest} per request: ${profile.statements.map(kindOf).join(" → ")}${uneven}`;

@@ -9,6 +9,7 @@ import type { AuthenticatedRequest } from "../http/authentication.js";
 import { GraphQLMetricsPlugin } from "../observability/graphql-metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { maskError } from "./errors.js";
+import { withRequestTransactions } from "./request-pg-adaptor.js";
 
 export interface PresetOptions {
   /** The authenticator pool: every request runs in its own transaction on it. */
@@ -39,12 +40,15 @@ export interface AuthDbPreset {
  * role and settings that the authentication middleware chose for it.
  */
 export function makePreset(options: PresetOptions): AuthDbPreset {
-  const pgService = makePgService({
-    pool: options.pool,
-    schemas: EXPOSED_SCHEMAS,
-    superuserConnectionString: options.watch?.superuserConnectionString,
-    pubsub: options.watch !== undefined,
-  });
+  const pgService = withRequestTransactions(
+    makePgService({
+      pool: options.pool,
+      schemas: EXPOSED_SCHEMAS,
+      superuserConnectionString: options.watch?.superuserConnectionString,
+      pubsub: options.watch !== undefined,
+    }),
+    options.pool,
+  );
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
     plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents), GraphQLMetricsPlugin, ...(options.plugins ?? [])],
