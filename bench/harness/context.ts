@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { DatabaseConfig } from "../../src/config/config.js";
 import type { TestDatabase } from "../../test/helpers/database.js";
 import type { SqlStatement } from "../load/jobs.js";
@@ -68,7 +69,8 @@ export interface BenchContext {
   /** Undefined when pgbench is not installed. */
   pgbenchRun(spec: PgbenchRunSpec): Promise<RunResult | undefined>;
   /**
-   * A CHECKPOINT, so the next measurement does not pay for the writes of
+   * A CHECKPOINT, then a wait (at most two minutes) until no autovacuum
+   * worker is busy, so the next measurement does not pay for the writes of
    * whatever came before it (bulk loads, an earlier write-heavy run).
    */
   settle(): Promise<void>;
@@ -127,7 +129,13 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
     log: parts.log,
 
     async settle() {
-      await parts.db.asRoot((client) => client.query("checkpoint"));
+      const started = performance.now();
+      const busy = await parts.db.asRoot(async (client) => {
+        await client.query("checkpoint");
+        return untilAutovacuumIdle(client, started + AUTOVACUUM_WAIT_MS);
+      });
+      if (busy > 0) parts.log(`  settle: still ${busy} autovacuum worker(s) after ${AUTOVACUUM_WAIT_MS / 1000} s; measuring anyway`);
+      else if (performance.now() - started > 1000) parts.log(`  settle: waited ${((performance.now() - started) / 1000).toFixed(0)} s for autovacuum`);
     },
 
     async httpRun(spec) {
@@ -194,4 +202,17 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
       return { ...outcome, id: spec.id, label: spec.label, role: spec.role, tool: "pgbench", connections: spec.clients };
     },
   };
+}
+
+const AUTOVACUUM_WAIT_MS = 120_000;
+
+/** Polls until no autovacuum worker runs or the deadline passes; returns how many still run. */
+async function untilAutovacuumIdle(client: pg.ClientBase, deadline: number): Promise<number> {
+  for (;;) {
+    const { rows } = await client.query<{ n: number }>(
+      "select count(*)::int as n from pg_stat_activity where backend_type = 'autovacuum worker'",
+    );
+    if (rows[0]!.n === 0 || performance.now() >= deadline) return rows[0]!.n;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
