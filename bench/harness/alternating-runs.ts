@@ -19,8 +19,9 @@ function pool(runs: RunResult[]): Pooled {
  * flipped every pair (subject, baseline, baseline, subject, subject…), so
  * whatever drifts during the bench (the other processes, the database's
  * background work) falls on both alike and neither side always runs first
- * after the previous scenario; each side's runs are pooled. The first baseline run is the one the
- * report's per-run ratios refer to. Run ids and labels get the pair's number.
+ * after the previous scenario; each side's runs are pooled. The first
+ * baseline run is the one the report's per-run ratios refer to. Run ids and
+ * labels get the pair's number.
  */
 export async function alternatingRuns(
   ctx: BenchContext,

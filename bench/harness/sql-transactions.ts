@@ -32,8 +32,8 @@ export function asCallerPgbenchScript(statement: string): string {
 
 /**
  * The one statement of a request that is neither transaction control nor
- * the begin that carries the settings, as Grafast sent it, if it takes no parameters and so can be
- * replayed as it is.
+ * the begin that carries the settings, as Grafast sent it, if it takes no
+ * parameters and so can be replayed as it is.
  */
 export function replayableQuery(statements: string[]): string | undefined {
   const queries = statements.filter((text) => !/^(begin|commit|rollback)\b/i.test(text.trim()));

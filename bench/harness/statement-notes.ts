@@ -6,7 +6,6 @@ function kindOf(text: string): string {
   const head = text.trim().toLowerCase();
   if (head === "begin" || head === "commit" || head === "rollback") return head;
   if (head.startsWith("begin; select set_config(")) return "begin + set_config";
-  if (head.startsWith("select set_config(")) return "set_config";
   return "query";
 }
 
