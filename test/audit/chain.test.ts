@@ -230,6 +230,20 @@ test("hashes do not depend on the client encoding of the session that links or v
   }
 });
 
+test("a session that verifies again and again keeps planning the single pass for each range", async () => {
+  // A generic plan would stay cached in the session as a CachedPlan memory
+  // context; custom plans are dropped after each call.
+  const cachedPlans = await db.asRoot(async (client) => {
+    for (let i = 0; i < 8; i++) await verify(client);
+    const { rows } = await client.query<{ n: number }>(
+      `select count(*)::int as n from pg_backend_memory_contexts
+        where name = 'CachedPlan' and ident like '%from auth.audit_logs l%where l.seq between from_seq and to_seq%'`,
+    );
+    return rows[0]!.n;
+  });
+  expect(cachedPlans).toBe(0);
+});
+
 test("a break is announced on the audit_tampering_detected channel", async () => {
   const victim = await createTestDatabase();
   const listener = new pg.Client({ connectionString: victim.config.database.ownerUrl });
