@@ -8,6 +8,8 @@ export interface StatementProfile {
   counts: number[];
   /** The statements of a request with the most frequent count, verbatim. */
   statements: string[];
+  /** The round trips that request took to the database. */
+  roundTrips: number;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function profileStatements(
   for (let i = 0; i < warmup; i++) await probe(baseUrl, request);
   const counts: number[] = [];
   const seen: string[][] = [];
+  const roundTrips: number[] = [];
   for (let i = 0; i < requests; i++) {
     counter.reset();
     const response = await probe(baseUrl, request);
@@ -32,8 +35,10 @@ export async function profileStatements(
     await new Promise((resolve) => setTimeout(resolve, 20));
     counts.push(counter.statements.length);
     seen.push(counter.statements.map((statement) => statement.text));
+    roundTrips.push(counter.roundTrips);
   }
   const frequency = (n: number) => counts.filter((count) => count === n).length;
   const perRequest = [...counts].sort((a, b) => frequency(b) - frequency(a) || a - b)[0]!;
-  return { perRequest, counts, statements: seen[counts.indexOf(perRequest)]! };
+  const chosen = counts.indexOf(perRequest);
+  return { perRequest, counts, statements: seen[chosen]!, roundTrips: roundTrips[chosen]! };
 }

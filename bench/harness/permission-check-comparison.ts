@@ -29,7 +29,7 @@ function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
     `PostgreSQL ${ms(mean(graphql, "postgres"))} and ${ms(mean(handWritten, "postgres"))}. Both share the machine's two cores with PostgreSQL and the load generator, ` +
     "so throughput follows the CPU a request costs in all processes together. auth-db's extra Node time is the GraphQL layer: parsing the body and " +
     "coercing its variables, Grafast's execution and the output objects. CPU profiles of auth-db under this load (node --cpu-prof) show socket writes to " +
-    "PostgreSQL as the largest single item, which both servers make alike: three round trips per request (begin with the settings, query, commit)."
+    "PostgreSQL as the largest single item, which both servers make alike: begin with the settings, the query and commit, written together in one round trip per request."
   );
 }
 

@@ -9,7 +9,7 @@ export function callerSettings(person: Person, role: string): Record<string, str
   return settingsFor(decodeJwt(person.token) as Claims, { ip: "127.0.0.1" }, role);
 }
 
-/** begin with set_config(...) in one message; the statement; commit: the shape of every auth-db request. */
+/** begin with set_config(...) in one message; the statement; commit, written together: the shape of every auth-db request. */
 export function asCaller(settings: Record<string, string>, statement: SqlStatement): SqlStatement[] {
   return [{ text: beginWithSettingsSql(settings) }, statement, { text: "commit" }];
 }
@@ -17,8 +17,8 @@ export function asCaller(settings: Record<string, string>, statement: SqlStateme
 /**
  * The transaction as a pgbench script; `:settings` and the statement's
  * variables come from -D. pgbench's prepared mode cannot send two commands
- * in one message, so begin and set_config stay two statements here: four
- * round trips, one more than auth-db's.
+ * in one message, so begin and set_config stay two statements here, and it
+ * waits for each: four round trips where auth-db takes one.
  */
 export function asCallerPgbenchScript(statement: string): string {
   return [

@@ -11,6 +11,12 @@ export interface StatementCounter {
   port: number;
   /** Statements seen since the last reset. */
   readonly statements: CountedStatement[];
+  /**
+   * Round trips since the last reset: the times a connection's client wrote
+   * after PostgreSQL last answered it (or for the first time), over all
+   * connections. Messages written together before any answer are one.
+   */
+  readonly roundTrips: number;
   reset(): void;
   close(): Promise<void>;
 }
@@ -91,14 +97,21 @@ export async function startStatementCounter(target: { host: string; port: number
   const statements: CountedStatement[] = [];
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  let roundTrips = 0;
   const server = net.createServer((client) => {
     const id = ++connections;
     const upstream = net.connect(target.port, target.host);
     const reader = new FrontendReader((text) => statements.push({ connection: id, text }));
+    let clientsTurn = false;
     sockets.add(client).add(upstream);
     client.on("data", (chunk: Buffer) => {
+      if (!clientsTurn) roundTrips++;
+      clientsTurn = true;
       reader.push(chunk);
       upstream.write(chunk);
+    });
+    upstream.on("data", () => {
+      clientsTurn = false;
     });
     upstream.pipe(client);
     const close = () => {
@@ -115,7 +128,13 @@ export async function startStatementCounter(target: { host: string; port: number
   return {
     port,
     statements,
-    reset: () => void statements.splice(0),
+    get roundTrips() {
+      return roundTrips;
+    },
+    reset() {
+      statements.splice(0);
+      roundTrips = 0;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

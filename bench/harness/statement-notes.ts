@@ -9,10 +9,11 @@ function kindOf(text: string): string {
   return "query";
 }
 
-/** e.g. "3 per request: begin + set_config → query → commit" */
+/** e.g. "3 per request in 1 round trip: begin + set_config → query → commit" */
 export function describeProfile(profile: StatementProfile): string {
   const uneven = new Set(profile.counts).size > 1 ? ` (most frequent of ${profile.counts.join("/")})` : "";
-  return `${profile.perRequest} per request: ${profile.statements.map(kindOf).join(" → ")}${uneven}`;
+  const trips = `${profile.roundTrips} round trip${profile.roundTrips === 1 ? "" : "s"}`;
+  return `${profile.perRequest} per request in ${trips}: ${profile.statements.map(kindOf).join(" → ")}${uneven}`;
 }
 
 export function statementsTarget(name: string, profile: StatementProfile | undefined): TargetResult {

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { GraphQLError } from "postgraphile/graphql";
-import { withRequestSettings } from "../db/request-transaction.js";
+import { queryWithRequestSettings } from "../db/request-transaction.js";
 import { selectedOperation } from "../graphql/operation.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { logger } from "../observability/logger.js";
@@ -54,9 +54,10 @@ export function deniedAttemptsPlugin(pool: pg.Pool, securityEvents: SecurityEven
           }
           if (selectedOperation(document, operationName)?.operation !== "mutation") return result;
           for (const refusal of refused) {
-            await withRequestSettings(pool, pgSettings, (client) =>
-              client.query("select auth.record_denied_attempt($1, $2, $3)", [refusal.field, refusal.message, refusal.permission]),
-            ).catch((error: unknown) => logger.error({ err: error }, "could not record a denied attempt"));
+            await queryWithRequestSettings(pool, pgSettings, {
+              text: "select auth.record_denied_attempt($1, $2, $3)",
+              values: [refusal.field, refusal.message, refusal.permission],
+            }).catch((error: unknown) => logger.error({ err: error }, "could not record a denied attempt"));
           }
           return result;
         },

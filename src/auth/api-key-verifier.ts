@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { withRequestSettings } from "../db/request-transaction.js";
+import { queryWithRequestSettings } from "../db/request-transaction.js";
 
 /** What auth.verify_api_key answers. */
 export interface ApiKeyVerification {
@@ -20,24 +20,23 @@ export type ApiKeyVerifier = (key: string, settings: Record<string, string>) => 
  * revocation counts on the very next request.
  */
 export function apiKeyVerifier(pool: pg.Pool): ApiKeyVerifier {
-  return (key, settings) =>
-    withRequestSettings(pool, settings, async (client) => {
-      const { rows } = await client.query<{
-        valid: boolean;
-        code: ApiKeyVerification["code"];
-        key_id: string | null;
-        service_name: string | null;
-        tier: string | null;
-        permissions: string[] | null;
-      }>("select * from auth.verify_api_key($1)", [key]);
-      const row = rows[0]!;
-      return {
-        valid: row.valid,
-        code: row.code,
-        keyId: row.key_id,
-        serviceName: row.service_name,
-        tier: row.tier,
-        permissions: row.permissions,
-      };
-    });
+  return async (key, settings) => {
+    const { rows } = await queryWithRequestSettings<{
+      valid: boolean;
+      code: ApiKeyVerification["code"];
+      key_id: string | null;
+      service_name: string | null;
+      tier: string | null;
+      permissions: string[] | null;
+    }>(pool, settings, { text: "select * from auth.verify_api_key($1)", values: [key] });
+    const row = rows[0]!;
+    return {
+      valid: row.valid,
+      code: row.code,
+      keyId: row.key_id,
+      serviceName: row.service_name,
+      tier: row.tier,
+      permissions: row.permissions,
+    };
+  };
 }

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { withRequestSettings } from "../db/request-transaction.js";
+import { queryWithRequestSettings } from "../db/request-transaction.js";
 import type { Identity } from "./identity.js";
 
 const MAX_ENTRIES = 10_000;
@@ -25,7 +25,7 @@ export class UserSync {
     const now = Date.now();
     if (known && known.fingerprint === fingerprint && now - known.at < FRESH_FOR_MS) return;
 
-    await withRequestSettings(this.pool, settings, (client) => client.query("select auth.sync_current_user()"));
+    await queryWithRequestSettings(this.pool, settings, { text: "select auth.sync_current_user()" });
     this.synced.delete(sub);
     this.synced.set(sub, { fingerprint, at: now });
     if (this.synced.size > MAX_ENTRIES) {

@@ -3,8 +3,8 @@ import pg from "pg";
 /**
  * The one message that opens a request's transaction and applies its
  * settings (role, jwt.claims.*, request.*): `begin; select set_config(…,
- * true), …` as a simple query, the values as escaped literals. One round
- * trip where begin and a parameterized set_config take two.
+ * true), …` as a simple query, the values as escaped literals. One message
+ * where begin and a parameterized set_config take two.
  */
 export function beginWithSettingsSql(settings: Record<string, string>): string {
   const entries = Object.entries(settings);
@@ -18,25 +18,45 @@ export function beginWithSettingsSql(settings: Record<string, string>): string {
 }
 
 /**
- * Runs `work` in one transaction with a request's settings applied, in
- * three round trips: begin with the settings, the work, commit. GraphQL
- * requests (src/graphql/request-pg-adaptor.ts) and the queries auth-db
- * makes before handing over to PostGraphile all run this way.
+ * Runs one statement in a transaction of its own with a request's settings:
+ * begin with the settings, the statement, commit. On a pipelining client
+ * (the authenticator pool's, src/db/pool.ts) the three are written together
+ * and answered in one round trip.
+ *
+ * The statement never runs without the settings: if they fail, the
+ * transaction block is already open and aborted, so PostgreSQL refuses the
+ * statement, and commit ends it as a rollback. A statement that fails rolls
+ * back the same way. The result is returned only once commit succeeded.
  */
-export async function withRequestSettings<T>(
+export async function queryInRequestTransaction<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  client: pg.ClientBase,
+  settings: Record<string, string>,
+  statement: pg.QueryConfig,
+): Promise<pg.QueryResult<R>> {
+  const [begun, ran, committed] = await Promise.allSettled([
+    client.query(beginWithSettingsSql(settings)),
+    client.query<R>(statement),
+    client.query("commit"),
+  ]);
+  if (begun.status === "rejected") throw begun.reason;
+  if (ran.status === "rejected") throw ran.reason;
+  if (committed.status === "rejected") throw committed.reason;
+  return ran.value;
+}
+
+/**
+ * One statement with a request's settings on a connection of `pool`, in a
+ * transaction of its own (queryInRequestTransaction). Every query auth-db
+ * makes on a caller's behalf outside PostGraphile runs this way.
+ */
+export async function queryWithRequestSettings<R extends pg.QueryResultRow = pg.QueryResultRow>(
   pool: pg.Pool,
   settings: Record<string, string>,
-  work: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
+  statement: pg.QueryConfig,
+): Promise<pg.QueryResult<R>> {
   const client = await pool.connect();
   try {
-    await client.query(beginWithSettingsSql(settings));
-    const result = await work(client);
-    await client.query("commit");
-    return result;
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
+    return await queryInRequestTransaction<R>(client, settings, statement);
   } finally {
     client.release();
   }

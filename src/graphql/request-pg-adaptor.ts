@@ -1,22 +1,63 @@
 import type { WithPgClient } from "postgraphile/@dataplan/pg";
 import { makeWithPgClientViaPgClientAlreadyInTransaction, type NodePostgresPgClient } from "postgraphile/adaptors/pg";
 import type pg from "pg";
-import { withRequestSettings } from "../db/request-transaction.js";
+import { beginWithSettingsSql, queryInRequestTransaction } from "../db/request-transaction.js";
 
 type PgService = GraphileConfig.PgServiceConfiguration<"@dataplan/pg/adaptors/pg">;
 
 /**
- * A GraphQL request's database work in three round trips instead of the
- * stock adaptor's four: its transaction opens with the role and claims in
- * the same message as `begin` (src/db/request-transaction.ts), then
- * Grafast's queries run in it, then commit. Mutations' own transactions
- * become savepoints inside it, as in the stock adaptor.
+ * A pooled connection as PostGraphile's node-postgres client sees it, where
+ * every statement outside a transaction runs in one of its own with the
+ * request's settings, in one round trip (queryInRequestTransaction). When
+ * PostGraphile opens a transaction (withTransaction's `begin`), the begin
+ * carries the settings instead and what follows runs in it as sent, its
+ * savepoints and commit included.
+ */
+function requestConnection(client: pg.PoolClient, settings: Record<string, string>): pg.PoolClient {
+  let inTransaction = false;
+  const query = async (config: string | pg.QueryConfig, values?: unknown[]) => {
+    const statement: pg.QueryConfig = typeof config === "string" ? { text: config, values } : config;
+    if (inTransaction) {
+      if (statement.text === "commit" || statement.text === "rollback") inTransaction = false;
+      return client.query(statement);
+    }
+    if (statement.text === "begin") {
+      inTransaction = true;
+      return client.query(beginWithSettingsSql(settings)).catch(async (error: unknown) => {
+        inTransaction = false;
+        await client.query("rollback").catch(() => undefined);
+        throw error;
+      });
+    }
+    return queryInRequestTransaction(client, settings, statement);
+  };
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === "query") return query;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * A GraphQL request's database work: Grafast runs each batch of a query,
+ * and each mutation statement, through a withPgClient call of its own, so
+ * each is one round trip (begin with the role and claims, the statement,
+ * commit) where the stock adaptor spends four.
  */
 export function requestTransactionsFor(pool: pg.Pool): WithPgClient<NodePostgresPgClient> {
-  const withPgClient: WithPgClient<NodePostgresPgClient> = (pgSettings, callback) =>
-    withRequestSettings(pool, definedSettings(pgSettings), (client) =>
-      makeWithPgClientViaPgClientAlreadyInTransaction(client, true)(null, callback),
-    );
+  const withPgClient: WithPgClient<NodePostgresPgClient> = async (pgSettings, callback) => {
+    const client = await pool.connect();
+    try {
+      const connection = requestConnection(client, definedSettings(pgSettings));
+      return await makeWithPgClientViaPgClientAlreadyInTransaction(connection, false)(null, callback);
+    } finally {
+      // A connection still inside a transaction never goes back to the pool.
+      const idle = client.getTransactionStatus() === "I";
+      client.release(idle ? undefined : new Error("connection left inside a transaction"));
+    }
+  };
   withPgClient.release = () => {};
   return withPgClient;
 }

@@ -1,5 +1,5 @@
 import { createAuthenticatorPool } from "../../src/db/pool.js";
-import { beginWithSettingsSql, withRequestSettings } from "../../src/db/request-transaction.js";
+import { beginWithSettingsSql, queryWithRequestSettings } from "../../src/db/request-transaction.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
 
 let db: TestDatabase;
@@ -16,16 +16,31 @@ afterAll(async () => {
 
 test("settings with quotes, backslashes and unicode reach the transaction unchanged", async () => {
   const awkward = `O'Brien \\ "quoted" \\' ; select 1; -- Zoë ✓`;
-  const seen = await withRequestSettings(pool, { "jwt.claims.name": awkward, role: db.config.database.roles.user }, (client) =>
-    client.query<{ name: string; role: string }>("select current_setting('jwt.claims.name') as name, current_user as role"),
+  const seen = await queryWithRequestSettings<{ name: string; role: string }>(
+    pool,
+    { "jwt.claims.name": awkward, role: db.config.database.roles.user },
+    { text: "select current_setting('jwt.claims.name') as name, current_user as role" },
   );
   expect(seen.rows[0]).toEqual({ name: awkward, role: db.config.database.roles.user });
 });
 
 test("settings are local to the request's transaction (the pool has one connection)", async () => {
-  await withRequestSettings(pool, { "jwt.claims.leftover": "set" }, async () => undefined);
+  await queryWithRequestSettings(pool, { "jwt.claims.leftover": "set" }, { text: "select 1" });
   const after = await pool.query<{ value: string | null }>("select current_setting('jwt.claims.leftover', true) as value");
   expect(after.rows[0]!.value ?? "").toBe("");
+});
+
+test("a statement whose settings are refused never runs", async () => {
+  const attempt = queryWithRequestSettings(pool, { role: "no_such_role" }, { text: "select set_config('jwt.claims.ran', 'yes', false)" });
+  await expect(attempt).rejects.toThrow('role "no_such_role" does not exist');
+  const after = await pool.query<{ value: string | null }>("select current_setting('jwt.claims.ran', true) as value");
+  expect(after.rows[0]!.value ?? "").toBe("");
+});
+
+test("a failing statement rolls its transaction back and leaves the connection usable", async () => {
+  await expect(queryWithRequestSettings(pool, {}, { text: "select 1 / 0" })).rejects.toThrow("division by zero");
+  const after = await pool.query<{ ok: number }>("select 1 as ok");
+  expect(after.rows[0]!.ok).toBe(1);
 });
 
 test("a setting with a NUL byte is refused before anything is sent", () => {
