@@ -8,7 +8,7 @@ export interface StatementProfile {
   counts: number[];
   /** The statements of a request with the most frequent count, verbatim. */
   statements: string[];
-  /** The round trips that request took to the database. */
+  /** The round trips such a request took to the database: the most frequent among them. */
   roundTrips: number;
 }
 
@@ -37,8 +37,13 @@ export async function profileStatements(
     seen.push(counter.statements.map((statement) => statement.text));
     roundTrips.push(counter.roundTrips);
   }
-  const frequency = (n: number) => counts.filter((count) => count === n).length;
-  const perRequest = [...counts].sort((a, b) => frequency(b) - frequency(a) || a - b)[0]!;
-  const chosen = counts.indexOf(perRequest);
-  return { perRequest, counts, statements: seen[chosen]!, roundTrips: roundTrips[chosen]! };
+  const perRequest = mostFrequent(counts);
+  const typical = roundTrips.filter((_, i) => counts[i] === perRequest);
+  return { perRequest, counts, statements: seen[counts.indexOf(perRequest)]!, roundTrips: mostFrequent(typical) };
+}
+
+/** The value seen most often (the smallest on a tie): one above the rest is background work in that window. */
+function mostFrequent(values: number[]): number {
+  const frequency = (n: number) => values.filter((value) => value === n).length;
+  return [...values].sort((a, b) => frequency(b) - frequency(a) || a - b)[0]!;
 }
