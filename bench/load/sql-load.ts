@@ -1,4 +1,5 @@
 import pg from "pg";
+import { allInSendingOrder } from "../../src/db/request-transaction.js";
 import type { LoadOutcome, SqlLoadJob } from "./jobs.js";
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -20,11 +21,9 @@ async function loop(client: pg.Client, job: SqlLoadJob, until: number, tally: Lo
   while (performance.now() < until) {
     const started = performance.now();
     try {
-      const settled = await Promise.allSettled(
+      await allInSendingOrder(
         job.statements.map((statement) => client.query({ text: statement.text, values: statement.values, name: statement.name })),
       );
-      const failed = settled.find((outcome) => outcome.status === "rejected");
-      if (failed) throw failed.reason;
       tally.latencies.push(performance.now() - started);
     } catch (error) {
       tally.errors++;

@@ -33,15 +33,24 @@ export async function queryInRequestTransaction<R extends pg.QueryResultRow = pg
   settings: Record<string, string>,
   statement: pg.QueryConfig,
 ): Promise<pg.QueryResult<R>> {
-  const [begun, ran, committed] = await Promise.allSettled([
+  const [, ran] = await allInSendingOrder<pg.QueryResult<R>>([
     client.query(beginWithSettingsSql(settings)),
     client.query<R>(statement),
     client.query("commit"),
   ]);
-  if (begun.status === "rejected") throw begun.reason;
-  if (ran.status === "rejected") throw ran.reason;
-  if (committed.status === "rejected") throw committed.reason;
-  return ran.value;
+  return ran!;
+}
+
+/**
+ * Waits for queries issued together on one pipelining client and fails
+ * with the error of the first that failed, in the order they were sent:
+ * the cause, not the refusals it led to further down the pipeline.
+ */
+export async function allInSendingOrder<T>(queries: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(queries);
+  const failed = settled.find((outcome) => outcome.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
 }
 
 /**
