@@ -7,6 +7,8 @@ import { clearAllPools } from "graphile-migrate/dist/pgReal.js";
 import JSON5 from "json5";
 import type { DatabaseConfig } from "../config/config.js";
 import { rolePlaceholders } from "../config/roles.js";
+import { withClient } from "./client.js";
+import { takingTurns } from "./turns.js";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -74,9 +76,16 @@ async function thenClosePools(command: Promise<void>): Promise<void> {
   }
 }
 
-/** Applies every committed migration not yet applied. */
+/**
+ * Applies every committed migration not yet applied. Instances starting at
+ * the same time take turns: graphile-migrate only tries its own lock and
+ * fails when another process holds it, so each waits here for the one
+ * before it, then finds nothing left to apply.
+ */
 export async function migrate(database: DatabaseConfig): Promise<void> {
-  await thenClosePools(graphileMigrate.migrate(migrationSettings(database)));
+  await withClient(database.ownerUrl, (client) =>
+    takingTurns(client, "migrate", () => thenClosePools(graphileMigrate.migrate(migrationSettings(database)))),
+  );
 }
 
 /** Drops and recreates the database from the committed migrations. */

@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { DatabaseConfig } from "../config/config.js";
 import { withClient } from "./client.js";
+import { takingTurns } from "./turns.js";
 
 const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
 
@@ -30,37 +31,42 @@ function loginAttributes(role: LoginRole, extra = ""): string {
   return `login ${extra} ${password}`;
 }
 
+/** The roles of this database and the database itself, created or brought up to date. */
+async function ensureRolesAndDatabase(client: pg.Client, database: DatabaseConfig): Promise<void> {
+  const owner = loginOf(database.ownerUrl);
+  const authenticator = loginOf(database.authenticatorUrl);
+  const { roles } = database;
+  await ensureRole(client, owner.name, loginAttributes(owner));
+  await ensureRole(
+    client,
+    authenticator.name,
+    loginAttributes(authenticator, "noinherit nosuperuser nocreatedb nocreaterole"),
+  );
+  for (const name of [roles.anonymous, roles.user, roles.service]) {
+    await ensureRole(client, name, "nologin");
+    await client.query(`grant ${ident(name)} to ${ident(authenticator.name)}`);
+  }
+  for (const name of [database.databaseName, ...(database.shadowUrl ? [shadowName(database)] : [])]) {
+    const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
+    if (rowCount === 0) {
+      await client.query(`create database ${ident(name)} owner ${ident(owner.name)}`);
+    }
+  }
+}
+
 /**
  * Creates, idempotently and as the root connection, what migrations cannot
  * create for themselves: the cluster-global roles of this database and the
- * database itself. Grants on objects live in the migrations.
+ * database itself. Grants on objects live in the migrations. Instances
+ * starting together take turns, or two would create the same role.
  */
 export async function setupDatabase(database: DatabaseConfig): Promise<void> {
   if (!database.rootUrl) {
     throw new Error("ROOT_DATABASE_URL is needed to create the database and its roles");
   }
-  const owner = loginOf(database.ownerUrl);
-  const authenticator = loginOf(database.authenticatorUrl);
-  const { roles } = database;
-
-  await withClient(database.rootUrl, async (client) => {
-    await ensureRole(client, owner.name, loginAttributes(owner));
-    await ensureRole(
-      client,
-      authenticator.name,
-      loginAttributes(authenticator, "noinherit nosuperuser nocreatedb nocreaterole"),
-    );
-    for (const name of [roles.anonymous, roles.user, roles.service]) {
-      await ensureRole(client, name, "nologin");
-      await client.query(`grant ${ident(name)} to ${ident(authenticator.name)}`);
-    }
-    for (const name of [database.databaseName, ...(database.shadowUrl ? [shadowName(database)] : [])]) {
-      const { rowCount } = await client.query("select 1 from pg_database where datname = $1", [name]);
-      if (rowCount === 0) {
-        await client.query(`create database ${ident(name)} owner ${ident(owner.name)}`);
-      }
-    }
-  });
+  await withClient(database.rootUrl, (client) =>
+    takingTurns(client, "setup", () => ensureRolesAndDatabase(client, database)),
+  );
 }
 
 function shadowName(database: DatabaseConfig): string {

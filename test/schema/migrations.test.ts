@@ -1,5 +1,9 @@
+import { readdirSync } from "node:fs";
 import { migrate, reset } from "../../src/db/migrations.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { provisionDatabase } from "../../src/db/provision.js";
+import { dropDatabase } from "../../src/db/setup.js";
+import { createTestDatabase, testConfig, type TestDatabase } from "../helpers/database.js";
+import { withClient } from "../../src/db/client.js";
 
 /** Tables, columns, constraints and indexes of the auth schema, as text to compare. */
 async function schemaFingerprint(db: TestDatabase): Promise<string[]> {
@@ -68,4 +72,19 @@ test("resetting rebuilds the identical schema from scratch", async () => {
   await reset(db.config.database);
 
   expect(await schemaFingerprint(db)).toEqual(before);
+});
+
+test("instances starting together on a new database all come up, and each migration is applied once", async () => {
+  const { database } = testConfig();
+  const committed = readdirSync("migrations/committed").filter((file) => file.endsWith(".sql")).length;
+  try {
+    await Promise.all([provisionDatabase(database), provisionDatabase(database), provisionDatabase(database)]);
+
+    const applied = await withClient(database.ownerUrl, async (client) =>
+      (await client.query("select count(*)::int as n from graphile_migrate.migrations")).rows[0].n,
+    );
+    expect(applied).toBe(committed);
+  } finally {
+    await dropDatabase(database);
+  }
 });
