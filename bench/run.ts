@@ -62,8 +62,8 @@ async function main(cleanup: Cleanup): Promise<number> {
   const worker = startLoadWorker();
   cleanup.add("load worker", worker.close);
   const pgbenchVersion = await findPgbench();
-  const started = (start: () => Promise<HttpTarget>) => async () => {
-    const target = await start();
+  const started = <A extends unknown[]>(start: (...args: A) => Promise<HttpTarget>) => async (...args: A) => {
+    const target = await start(...args);
     cleanup.add(target.name, target.stop);
     return target;
   };
@@ -75,6 +75,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     authDb,
     startExpressPg: started(() => startExpressPgBaseline({ db, issuer, logDir: cluster.dir })),
     startCasbin: started(() => startCasbinBaseline({ db, issuer, logDir: cluster.dir })),
+    startAuthDb: started((name: string) => startAuthDb({ ...launch, name })),
     startAuthDbTrustingTokens: started(() => startAuthDbTrustingTokens(launch)),
     pgbenchVersion,
     worker,

@@ -56,8 +56,13 @@ export interface BenchContext {
   /** Baseline servers, each started on first use in its own process. */
   expressPg(): Promise<HttpTarget>;
   casbin(): Promise<HttpTarget>;
-  /** auth-db reading token claims without verifying them, started on first use. */
-  authDbTrustingTokens(): Promise<HttpTarget>;
+  /**
+   * Another auth-db, started now and stopped by the caller (or with the
+   * bench): for comparisons that need servers with the same history.
+   */
+  startAuthDb(name: string): Promise<HttpTarget>;
+  /** auth-db reading token claims without verifying them, started now and stopped by the caller (or with the bench). */
+  startAuthDbTrustingTokens(): Promise<HttpTarget>;
   /** pgbench --version, when pgbench is on PATH. */
   pgbenchVersion?: string;
   /** Scratch space in the bench's temporary directory, removed with it. */
@@ -85,6 +90,7 @@ export interface ContextParts {
   authDb: HttpTarget;
   startExpressPg(): Promise<HttpTarget>;
   startCasbin(): Promise<HttpTarget>;
+  startAuthDb(name: string): Promise<HttpTarget>;
   startAuthDbTrustingTokens(): Promise<HttpTarget>;
   pgbenchVersion?: string;
   worker: LoadWorker;
@@ -115,6 +121,7 @@ function assertCleanAnswer(label: string, status: number, body: string): void {
 
 export function createContext(parts: ContextParts): Omit<BenchContext, "statementProfiles"> {
   const { options, worker } = parts;
+  const warmedUp = new Set<number>();
   return {
     options,
     fixtures: parts.fixtures,
@@ -123,7 +130,8 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
     authDb: parts.authDb,
     expressPg: once(parts.startExpressPg),
     casbin: once(parts.startCasbin),
-    authDbTrustingTokens: once(parts.startAuthDbTrustingTokens),
+    startAuthDb: parts.startAuthDb,
+    startAuthDbTrustingTokens: parts.startAuthDbTrustingTokens,
     pgbenchVersion: parts.pgbenchVersion,
     workDir: parts.workDir,
     log: parts.log,
@@ -144,22 +152,26 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
       if (spec.sameAnswerAs !== undefined && first.body !== spec.sameAnswerAs) {
         throw new Error(`${spec.label} does not give the same answer:\n  got      ${first.body.slice(0, 300)}\n  expected ${spec.sameAnswerAs.slice(0, 300)}`);
       }
-      const durationSeconds = spec.durationSeconds ?? options.durationSeconds;
-      parts.log(`  ${spec.label}: ${spec.connections} connections, ${durationSeconds}s`);
-      const sampler = sampleRss(spec.target.pid);
-      const cpu = sampleCpu(spec.target.pid);
-      const wallStarted = performance.now();
-      const outcome = await worker.run({
-        kind: "http",
+      const load = {
+        kind: "http" as const,
         url: `${spec.target.url}${spec.request.path}`,
         method: spec.request.method,
         headers: spec.request.headers,
         body: spec.request.body,
         connections: spec.connections,
-        durationSeconds,
-        warmupSeconds: spec.warmupSeconds ?? options.warmupSeconds,
         expectBody: first.body,
-      });
+      };
+      if (!warmedUp.has(spec.target.pid) && options.serverWarmupSeconds > 0) {
+        warmedUp.add(spec.target.pid);
+        parts.log(`  ${spec.target.name}: ${options.serverWarmupSeconds}s of discarded load before its first measured run`);
+        await worker.run({ ...load, durationSeconds: options.serverWarmupSeconds, warmupSeconds: 0 });
+      }
+      const durationSeconds = spec.durationSeconds ?? options.durationSeconds;
+      parts.log(`  ${spec.label}: ${spec.connections} connections, ${durationSeconds}s`);
+      const sampler = sampleRss(spec.target.pid);
+      const cpu = sampleCpu(spec.target.pid);
+      const wallStarted = performance.now();
+      const outcome = await worker.run({ ...load, durationSeconds, warmupSeconds: spec.warmupSeconds ?? options.warmupSeconds });
       const samples = await sampler.stop();
       const used = await cpu.stop();
       // Per second of the whole run (warm-up included, at the same load) over the measured requests per second.
