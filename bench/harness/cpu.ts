@@ -1,53 +1,13 @@
-import { readdir, readFile } from "node:fs/promises";
+import { descendantsOf, listProcesses } from "./process-tree.js";
 
 /** Linux reports process times in USER_HZ ticks, 100 a second on every architecture it runs on here. */
 const MS_PER_TICK = 10;
-
-interface ProcessTimes {
-  pid: number;
-  ppid: number;
-  command: string;
-  ticks: number;
-}
-
-/** user + system time of every process, from /proc/<pid>/stat (fields after the command name, which may hold spaces). */
-async function processTimes(): Promise<ProcessTimes[]> {
-  const pids = (await readdir("/proc")).filter((name) => /^\d+$/.test(name));
-  const all = await Promise.all(
-    pids.map(async (pid) => {
-      try {
-        const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-        const close = stat.lastIndexOf(")");
-        const fields = stat.slice(close + 2).split(" ");
-        return { pid: Number(pid), ppid: Number(fields[1]), command: stat.slice(stat.indexOf("(") + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
-      } catch {
-        return undefined; // gone meanwhile
-      }
-    }),
-  );
-  return all.filter((entry): entry is ProcessTimes => entry !== undefined);
-}
 
 export interface CpuTimes {
   /** The server process and its descendants (a cluster's workers). */
   serverMs: number;
   /** Every PostgreSQL process on the machine (the bench's cluster is the only one). */
   postgresMs: number;
-}
-
-function descendantsOf(root: number, all: ProcessTimes[]): Set<number> {
-  const tree = new Set([root]);
-  // Parents come before children often but not always: repeat until nothing is added.
-  for (let added = true; added; ) {
-    added = false;
-    for (const entry of all) {
-      if (!tree.has(entry.pid) && tree.has(entry.ppid)) {
-        tree.add(entry.pid);
-        added = true;
-      }
-    }
-  }
-  return tree;
 }
 
 /**
@@ -62,7 +22,7 @@ export function sampleCpu(serverPid: number, intervalMs = 1000): { stop(): Promi
   const last = new Map<number, { ticks: number; kind: "server" | "postgres" }>();
   let started = false;
   const read = async () => {
-    const all = await processTimes();
+    const all = await listProcesses();
     const server = descendantsOf(serverPid, all);
     for (const entry of all) {
       const kind = server.has(entry.pid) ? "server" : entry.command === "postgres" ? "postgres" : undefined;

@@ -112,7 +112,7 @@ export function renderMarkdown(report: BenchReport): string {
     "",
     "## Scenarios",
     "",
-    "Columns: req/s is completed requests (or transactions) per second over the measured run; latencies are per request as the load generator saw them; *errors* are connection errors and timeouts, *wrong body* a 200 whose body differed from the answer checked before the run; server RSS is the serving process's resident memory, sampled every second; CPU per request is the user and system time the serving process (with its cluster workers) and all of PostgreSQL's processes used over the run, warm-up included, divided by the requests the run's rate implies, so the split says where a request's cost lies; ratios are to the scenario's baseline (req/s > 1× is faster, p99 > 1× is slower; latency ratios only between runs with the same number of connections).",
+    "Columns: req/s is completed requests (or transactions) per second over the measured run; latencies are per request as the load generator saw them; *errors* are connection errors and timeouts, *wrong body* a 200 whose body differed from the answer checked before the run; server RSS is the resident memory of the serving process and its cluster workers, summed, sampled every second; CPU per request is the user and system time the serving process (with its cluster workers) and all of PostgreSQL's processes used over the run, warm-up included, divided by the requests the run's rate implies, so the split says where a request's cost lies; ratios are to the scenario's baseline (req/s > 1× is faster, p99 > 1× is slower; latency ratios only between runs with the same number of connections).",
     "",
     ...ran.flatMap((scenario, i) => scenarioSection(scenario, i + 1)),
     "## Not yet measured",

@@ -47,8 +47,8 @@ const scenario: Scenario = {
   id: "rss-soak",
   title: "auth-db memory over a 60-second run",
   description:
-    "hasPermission at 64 connections for 60 s against the same auth-db process that ran every scenario before it, " +
-    "its RSS sampled every second from /proc by the runner. Full mode only.",
+    "hasPermission at 64 connections for 60 s against the same auth-db processes that ran every scenario before it, " +
+    "their RSS (the primary's and its workers', summed) sampled every second from /proc by the runner. Full mode only.",
   fullOnly: true,
   targetNames: [TARGET, "soak: no errors at 64 connections"],
   async run(ctx) {
