@@ -28,8 +28,9 @@ function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
     `What bounds the ratio: per request, auth-db's processes used ${ms(mean(graphql, "server"))} of CPU and the hand-written endpoint's ${ms(mean(handWritten, "server"))}; ` +
     `PostgreSQL ${ms(mean(graphql, "postgres"))} and ${ms(mean(handWritten, "postgres"))}. Both share the machine's two cores with PostgreSQL and the load generator, ` +
     "so throughput follows the CPU a request costs in all processes together. auth-db's extra Node time is the GraphQL layer: parsing the body and " +
-    "coercing its variables, Grafast's execution and the output objects. CPU profiles of auth-db under this load (node --cpu-prof) show socket writes to " +
-    "PostgreSQL as the largest single item, which both servers make alike: begin with the settings, the query and commit, written together in one round trip per request."
+    "coercing its variables, Grafast's execution and the output objects, and the garbage they leave. Sampling profiles (node --cpu-prof) put much of a worker's busy " +
+    "time in socket writes, but strace counts one writev to PostgreSQL (begin with the settings, the query and commit, together) and one write of the response per request, " +
+    "about 3 µs of system time each: that time is the worker preempted by the processes its writes wake on the loopback, not work of its own."
   );
 }
 
