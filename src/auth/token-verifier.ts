@@ -69,6 +69,14 @@ function rejectionFor(error: unknown): CredentialRejected | IssuerUnavailable {
 
 const CACHE_ENTRIES = 10_000;
 
+/** The claims that become jwt.claims.* settings as text (roles go as JSON, which escapes anything). */
+const IDENTITY_CLAIMS = ["sub", "preferred_username", "email", "name"] as const;
+
+/** PostgreSQL text cannot hold NUL, so such a claim could never reach the database. */
+function usableAsSetting(value: unknown): boolean {
+  return value === undefined || (typeof value === "string" && !value.includes("\0"));
+}
+
 /**
  * Verifies a bearer token as a Keycloak access token: signature with an
  * allowed asymmetric algorithm and a key of the issuer, `iss`, `exp`/`nbf`
@@ -111,6 +119,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       if (typeof claims.sub !== "string" || claims.sub === "") {
         throw new CredentialRejected("INVALID_CLAIMS", 'invalid claim "sub"');
+      }
+      const unusable = IDENTITY_CLAIMS.find((name) => !usableAsSetting(claims[name]));
+      if (unusable) {
+        throw new CredentialRejected("INVALID_CLAIMS", `invalid claim "${unusable}": not a string, or holds a NUL character`);
       }
       remember(token, claims);
       return claims;

@@ -142,6 +142,18 @@ test("a Keycloak ID token is refused as an access token", async () => {
   expectRejected(await withToken(await issuer.token({ claims: { typ: "ID" } })), "NOT_AN_ACCESS_TOKEN");
 });
 
+test("a token whose identity claims hold a NUL character is refused", async () => {
+  for (const claims of [{ sub: "user\u0000x" }, { preferred_username: "hana\u0000ko" }, { email: "a\u0000@example.com" }, { name: "Ha\u0000na" }]) {
+    expectRejected(await withToken(await issuer.token({ claims })), "INVALID_CLAIMS");
+  }
+});
+
+test("a token whose identity claims are not strings is refused", async () => {
+  for (const claims of [{ preferred_username: 42 }, { email: ["a@example.com"] }, { name: { given: "Hana" } }]) {
+    expectRejected(await withToken(await issuer.token({ claims })), "INVALID_CLAIMS");
+  }
+});
+
 describe("with a JWKS cooldown", () => {
   let cooled: Service;
   beforeAll(async () => {
