@@ -2,8 +2,15 @@ import { readdirSync } from "node:fs";
 import { migrate, reset } from "../../src/db/migrations.js";
 import { provisionDatabase } from "../../src/db/provision.js";
 import { dropDatabase } from "../../src/db/setup.js";
-import { createTestDatabase, testConfig, type TestDatabase } from "../helpers/database.js";
 import { withClient } from "../../src/db/client.js";
+import { createTestDatabase, testConfig, type TestDatabase } from "../helpers/database.js";
+
+/** How many migrations graphile-migrate has recorded as applied to the database at `ownerUrl`. */
+function appliedMigrations(ownerUrl: string): Promise<number> {
+  return withClient(ownerUrl, async (client) =>
+    (await client.query("select count(*)::int as n from graphile_migrate.migrations")).rows[0].n,
+  );
+}
 
 /** Tables, columns, constraints and indexes of the auth schema, as text to compare. */
 async function schemaFingerprint(db: TestDatabase): Promise<string[]> {
@@ -56,13 +63,11 @@ test("committed migrations create every auth table on an empty database", async 
 
 test("migrating an up-to-date database changes nothing", async () => {
   const before = await schemaFingerprint(db);
-  const applied = () =>
-    db.asOwner(async (client) => (await client.query("select count(*)::int as n from graphile_migrate.migrations")).rows[0].n);
-  const appliedBefore = await applied();
+  const appliedBefore = await appliedMigrations(db.config.database.ownerUrl);
 
   await migrate(db.config.database);
 
-  expect(await applied()).toBe(appliedBefore);
+  expect(await appliedMigrations(db.config.database.ownerUrl)).toBe(appliedBefore);
   expect(await schemaFingerprint(db)).toEqual(before);
 });
 
@@ -80,10 +85,7 @@ test("instances starting together on a new database all come up, and each migrat
   try {
     await Promise.all([provisionDatabase(database), provisionDatabase(database), provisionDatabase(database)]);
 
-    const applied = await withClient(database.ownerUrl, async (client) =>
-      (await client.query("select count(*)::int as n from graphile_migrate.migrations")).rows[0].n,
-    );
-    expect(applied).toBe(committed);
+    expect(await appliedMigrations(database.ownerUrl)).toBe(committed);
   } finally {
     await dropDatabase(database);
   }
