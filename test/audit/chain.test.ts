@@ -206,6 +206,30 @@ test("a row whose chain format was switched is detected at its sequence number",
   });
 });
 
+test("a format 2 hash is the SHA-256 of the row's send form with the result's label as text, for every result", async () => {
+  const results = await createTestDatabase();
+  try {
+    const mismatched = await results.asOwner(async (client) => {
+      await client.query(
+        `insert into auth.audit_logs (event_type, action, result)
+         select 'TEST', 'result', r from unnest(enum_range(null::auth.audit_result)) r`,
+      );
+      await client.query("select auth.chain_audit_logs()");
+      await client.query("set client_encoding = 'UTF8'");
+      const { rows } = await client.query<{ result: string }>(
+        `select l.result::text from auth.audit_logs l
+          where l.hash is distinct from encode(sha256(record_send(row(
+            l.previous_hash, l.seq, l.id, l.event_type, l.action, l.resource, l.resource_id, l.result::text, l.detail,
+            l.user_id, l.actor_type, l.ip_address, l.user_agent, l.trace_id, l.created_at))), 'hex')`,
+      );
+      return rows.map((row) => row.result);
+    });
+    expect(mismatched).toEqual([]);
+  } finally {
+    await results.drop();
+  }
+});
+
 test("hashes do not depend on the client encoding of the session that links or verifies", async () => {
   const encodings = await createTestDatabase();
   try {
