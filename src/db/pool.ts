@@ -5,8 +5,9 @@ import { logger } from "../observability/logger.js";
  * The server's connection pool, logged in as the authenticator. Connections
  * that die while idle (a database restart) are dropped and replaced on the
  * next checkout, so the server recovers by itself once the database is back.
- * Its clients pipeline: queries issued together are written together, so a
- * request's begin, statement and commit take one round trip
+ * Its clients pipeline: queries issued together are sent without waiting for
+ * each other's answers, so a request's begin, statement and commit take one
+ * round trip
  * (src/db/request-transaction.ts).
  */
 export function createAuthenticatorPool(connectionString: string, max = 10): pg.Pool {

@@ -20,8 +20,8 @@ export function beginWithSettingsSql(settings: Record<string, string>): string {
 /**
  * Runs one statement in a transaction of its own with a request's settings:
  * begin with the settings, the statement, commit. On a pipelining client
- * (the authenticator pool's, src/db/pool.ts) the three are written together
- * and answered in one round trip.
+ * (the authenticator pool's, src/db/pool.ts) the three are sent one after
+ * another without waiting for answers, so they take one round trip.
  *
  * The statement never runs without the settings: if they fail, the
  * transaction block is already open and aborted, so PostgreSQL refuses the
