@@ -68,7 +68,8 @@ export async function runPgbench(job: PgbenchJob): Promise<LoadOutcome> {
   const base = ["-n", "-M", "prepared", "-c", String(job.clients), "-j", "1", "-f", scriptFile, ...variables];
   const options = { env: { ...process.env, PGPASSWORD: password }, maxBuffer: 16 * 1024 * 1024 };
   try {
-    if (job.warmupSeconds > 0) await run("pgbench", [...base, "-T", String(job.warmupSeconds), ...connection], options);
+    // pgbench -T takes whole seconds.
+    if (job.warmupSeconds > 0) await run("pgbench", [...base, "-T", String(Math.ceil(job.warmupSeconds)), ...connection], options);
     const prefix = "pgbench_log";
     const { stdout } = await run(
       "pgbench",
