@@ -10,7 +10,7 @@ import { permissionCheck, permissionCheckArray, permissionChecks } from "./permi
  * answer. It verifies the token like auth-db, then runs the same
  * transaction through the same function (src/db/request-transaction.ts):
  * begin with set_config(...) for the role and jwt.claims.* in one message,
- * the function call and commit, written together and answered in one round
+ * the function call and commit, sent without waiting for answers: one round
  * trip, on a pipelining pool of the same size (10) logged in as the
  * authenticator.
  */

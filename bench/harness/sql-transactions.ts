@@ -9,7 +9,7 @@ export function callerSettings(person: Person, role: string): Record<string, str
   return settingsFor(decodeJwt(person.token) as Claims, { ip: "127.0.0.1" }, role);
 }
 
-/** begin with set_config(...) in one message; the statement; commit, written together: the shape of every auth-db request. */
+/** begin with set_config(...) in one message; the statement; commit, sent without waiting for answers: the shape of every auth-db request. */
 export function asCaller(settings: Record<string, string>, statement: SqlStatement): SqlStatement[] {
   return [{ text: beginWithSettingsSql(settings) }, statement, { text: "commit" }];
 }

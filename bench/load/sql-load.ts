@@ -15,7 +15,7 @@ interface LoopTally {
 
 /**
  * Runs the job's transaction back to back on one connection until `until`,
- * its statements written together (the client pipelines), as auth-db does.
+ * its statements sent without waiting for answers (the client pipelines), as auth-db does.
  */
 async function loop(client: pg.Client, job: SqlLoadJob, until: number, tally: LoopTally): Promise<void> {
   while (performance.now() < until) {
