@@ -2,6 +2,7 @@ import { startAuditChainer, type AuditChainer } from "./audit/chainer.js";
 import { checkRoleMapping } from "./auth/role-mapping.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config/config.js";
+import { warnAboutConnectionBudget } from "./db/connection-budget.js";
 import { createAuthenticatorPool } from "./db/pool.js";
 import { provisionDatabase } from "./db/provision.js";
 import { startHttpServer, type RunningHttpServer } from "./http/server.js";
@@ -45,8 +46,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (!options.skipProvisioning) {
       const provisioned = await provisionDatabase(database);
       closers.push(() => provisioned.close());
+      await warnAboutConnectionBudget(database, 1);
     }
-    const pool = createAuthenticatorPool(database.authenticatorUrl);
+    const pool = createAuthenticatorPool(database.authenticatorUrl, database.poolSize);
     closers.push(() => pool.end());
     closers.push(trackPool(pool));
     const availability = new DatabaseAvailability(pool);

@@ -1,4 +1,5 @@
 import type { Config } from "../config/config.js";
+import { warnAboutConnectionBudget } from "../db/connection-budget.js";
 import { provisionDatabase } from "../db/provision.js";
 import { jobContextFor } from "../lifecycle/context.js";
 import { startScheduler } from "../lifecycle/scheduler.js";
@@ -24,6 +25,7 @@ export async function startClusterPrimary(config: Config, workers: number): Prom
   const supervisor = new WorkerSupervisor(workers);
   let url: string;
   try {
+    await warnAboutConnectionBudget(config.database, workers);
     if (config.lifecycle.schedulerInServer) scheduler = await startScheduler(jobContextFor(config));
     url = await supervisor.start();
   } catch (error) {

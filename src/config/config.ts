@@ -28,6 +28,8 @@ export interface DatabaseConfig {
   shadowUrl?: string;
   roles: RoleNames;
   databaseName: string;
+  /** Connections each serving process opens to the database at most. */
+  poolSize: number;
 }
 
 /** Who signs the tokens auth-db trusts. */
@@ -190,6 +192,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: port(0).default(3000),
   WEB_CONCURRENCY: whole(1, 64, "processes").optional(),
+  DATABASE_POOL_SIZE: whole(1, 1000, "connections").default(10),
   GRAPHIQL: flag.optional(),
   DATABASE_URL: postgresUrl.optional(),
   AUTHENTICATOR_DATABASE_URL: postgresUrl.optional(),
@@ -323,7 +326,7 @@ function secret(
   return devDefault;
 }
 
-function resolveDatabase(env: Env, cwd: string, problems: string[]): DatabaseConfig | undefined {
+function resolveDatabase(env: Env, cwd: string, problems: string[]): Omit<DatabaseConfig, "poolSize"> | undefined {
   if (env.DATABASE_URL) {
     const databaseName = databaseNameOf(env.DATABASE_URL);
     if (!databaseName) {
@@ -448,6 +451,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
   const resolved = resolveDatabase(env, cwd, problems);
   const database: DatabaseConfig | undefined = resolved && {
     ...resolved,
+    poolSize: env.DATABASE_POOL_SIZE,
     ownerUrl: withTls(resolved.ownerUrl, caFile),
     authenticatorUrl: withTls(resolved.authenticatorUrl, caFile),
     rootUrl: resolved.rootUrl && withTls(resolved.rootUrl, caFile),

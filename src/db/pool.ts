@@ -10,7 +10,7 @@ import { logger } from "../observability/logger.js";
  * round trip
  * (src/db/request-transaction.ts).
  */
-export function createAuthenticatorPool(connectionString: string, max = 10): pg.Pool {
+export function createAuthenticatorPool(connectionString: string, max: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
