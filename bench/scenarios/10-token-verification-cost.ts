@@ -11,7 +11,7 @@ const scenario: Scenario = {
   description:
     "The permission check of scenario 1 against auth-db as it runs (every request's RS256 token checked; a token " +
     "that verified is remembered until it expires) and against the same auth-db started with a verifier that only " +
-    "decodes the claims (bench/harness/auth-db-trusting-tokens.ts), in alternating pairs of runs (three in full " +
+    "decodes the claims (bench/harness/auth-db-trusting-tokens.ts), in alternating pairs of runs (five in full " +
     "mode). Both servers are started for this scenario, so the only difference between them is the verifier. " +
     "(The auth-db of the earlier scenarios sits idle through the audit and archive scenarios; in full runs its " +
     "first run after them cost about a quarter more server CPU per request than its next, which said nothing " +
