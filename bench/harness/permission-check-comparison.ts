@@ -24,9 +24,18 @@ function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
   const mean = (runs: RunResult[], part: "server" | "postgres") =>
     runs.reduce((sum, run) => sum + (run.cpuMsPerRequest?.[part] ?? 0), 0) / runs.length;
   const ms = (value: number) => `${value.toFixed(2)} ms`;
+  const range = (runs: RunResult[], part: "server" | "postgres") => {
+    const values = runs.map((run) => run.cpuMsPerRequest?.[part] ?? 0);
+    return `${Math.min(...values).toFixed(2)}–${ms(Math.max(...values))}`;
+  };
   return (
     `What bounds the ratio: per request, auth-db's processes used ${ms(mean(graphql, "server"))} of CPU and the hand-written endpoint's ${ms(mean(handWritten, "server"))}; ` +
-    `PostgreSQL ${ms(mean(graphql, "postgres"))} and ${ms(mean(handWritten, "postgres"))}. Both share the machine's two cores with PostgreSQL and the load generator, ` +
+    `PostgreSQL ${ms(mean(graphql, "postgres"))} and ${ms(mean(handWritten, "postgres"))}. ` +
+    (graphql.length > 1
+      ? `From run to run, auth-db's processes used ${range(graphql, "server")} and PostgreSQL ${range(graphql, "postgres")} while serving it; ` +
+        `the hand-written endpoint ${range(handWritten, "server")} and PostgreSQL ${range(handWritten, "postgres")}. `
+      : "") +
+    "Both share the machine's two cores with PostgreSQL and the load generator, " +
     "so throughput follows the CPU a request costs in all processes together. auth-db's extra Node time is the GraphQL layer: parsing the body and " +
     "coercing its variables, Grafast's execution and the output objects, and the garbage they leave. Sampling profiles (node --cpu-prof) put much of a worker's busy " +
     "time in socket writes, but strace counts four per request, each a few µs of system time: node-postgres writes the begin with the settings, the statement and " +
