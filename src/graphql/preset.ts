@@ -9,6 +9,7 @@ import type { AuthenticatedRequest } from "../http/authentication.js";
 import { GraphQLMetricsPlugin } from "../observability/graphql-metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 import { maskError } from "./errors.js";
+import { HasPermissionsInputPlugin } from "./has-permissions-input.js";
 import { withRequestTransactions } from "./request-pg-adaptor.js";
 
 export interface PresetOptions {
@@ -51,7 +52,7 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
   );
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
-    plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents), GraphQLMetricsPlugin, ...(options.plugins ?? [])],
+    plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents), GraphQLMetricsPlugin, HasPermissionsInputPlugin, ...(options.plugins ?? [])],
     pgServices: [pgService],
     grafserv: {
       graphqlPath: "/graphql",

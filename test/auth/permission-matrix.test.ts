@@ -115,3 +115,37 @@ test("the batch check refuses more than 1000 pairs with a clear error", async ()
   );
   expect(body.errors?.[0]?.message).toBe("checks: at most 1000 pairs per call, got 1001");
 });
+
+const BATCH_QUERY = "query ($checks: [PermissionCheckInput]!) { hasPermissions(checks: $checks) { nodes { resource action granted } } }";
+
+test("the batch check answers a null entry with an empty pair in its place", async () => {
+  const person = await personWithRoles(bed.db, bed.issuer, ["sys_auditor"]);
+  const { body } = await graphql(bed.url, BATCH_QUERY, { checks: [null, { resource: "users", action: "read" }] }, person.headers);
+  expect(body.data).toEqual({
+    hasPermissions: {
+      nodes: [
+        { resource: null, action: null, granted: false },
+        { resource: "users", action: "read", granted: true },
+      ],
+    },
+  });
+});
+
+test("a resource with quotes, commas, parentheses and backslashes reaches the batch check unchanged", async () => {
+  const person = await personWithRoles(bed.db, bed.issuer, ["sys_auditor"]);
+  const resource = 'us"ers,(read)\\ {x}';
+  const { body } = await graphql(bed.url, BATCH_QUERY, { checks: [{ resource, action: "read" }] }, person.headers);
+  expect(body.data).toEqual({ hasPermissions: { nodes: [{ resource, action: "read", granted: false }] } });
+});
+
+test("the batch check's connection arguments page through the pairs in the order asked", async () => {
+  const person = await personWithRoles(bed.db, bed.issuer, ["sys_auditor"]);
+  const checks = ["users", "roles", "permissions"].map((resource) => ({ resource, action: "read" }));
+  const { body } = await graphql(
+    bed.url,
+    "query ($checks: [PermissionCheckInput]!) { hasPermissions(checks: $checks, first: 1, offset: 1) { nodes { resource } totalCount pageInfo { hasNextPage } } }",
+    { checks },
+    person.headers,
+  );
+  expect(body.data).toEqual({ hasPermissions: { nodes: [{ resource: "roles" }], totalCount: 3, pageInfo: { hasNextPage: true } } });
+});
