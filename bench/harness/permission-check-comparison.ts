@@ -21,11 +21,12 @@ export interface PermissionCheckSpec {
 
 /** The CPU split of both sides, for the report: on two shared cores, throughput follows the total CPU a request costs. */
 function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
+  const perRequest = (runs: RunResult[], part: "server" | "postgres") => runs.map((run) => run.cpuMsPerRequest?.[part] ?? 0);
   const mean = (runs: RunResult[], part: "server" | "postgres") =>
-    runs.reduce((sum, run) => sum + (run.cpuMsPerRequest?.[part] ?? 0), 0) / runs.length;
+    perRequest(runs, part).reduce((sum, value) => sum + value, 0) / runs.length;
   const ms = (value: number) => `${value.toFixed(2)} ms`;
   const range = (runs: RunResult[], part: "server" | "postgres") => {
-    const values = runs.map((run) => run.cpuMsPerRequest?.[part] ?? 0);
+    const values = perRequest(runs, part);
     return `${Math.min(...values).toFixed(2)}–${ms(Math.max(...values))}`;
   };
   return (

@@ -25,6 +25,8 @@ async function grantedBySingleChecks(person: Person): Promise<string[]> {
     .sort();
 }
 
+const BATCH_QUERY = "query ($checks: [PermissionCheckInput]!) { hasPermissions(checks: $checks) { nodes { resource action granted } } }";
+
 async function grantedByBatchCheck(person: Person): Promise<string[]> {
   const checks = EVERY_PERMISSION.map((pair) => {
     const [resource, action] = pair.split(":");
@@ -32,7 +34,7 @@ async function grantedByBatchCheck(person: Person): Promise<string[]> {
   });
   const { body } = await graphql<{ hasPermissions: { nodes: Array<{ resource: string; action: string; granted: boolean }> } }>(
     bed.url,
-    "query ($checks: [PermissionCheckInput]!) { hasPermissions(checks: $checks) { nodes { resource action granted } } }",
+    BATCH_QUERY,
     { checks },
     person.headers,
   );
@@ -115,8 +117,6 @@ test("the batch check refuses more than 1000 pairs with a clear error", async ()
   );
   expect(body.errors?.[0]?.message).toBe("checks: at most 1000 pairs per call, got 1001");
 });
-
-const BATCH_QUERY = "query ($checks: [PermissionCheckInput]!) { hasPermissions(checks: $checks) { nodes { resource action granted } } }";
 
 test("the batch check answers a null entry with an empty pair in its place", async () => {
   const person = await personWithRoles(bed.db, bed.issuer, ["sys_auditor"]);
