@@ -1,17 +1,24 @@
 import type { BenchContext, HttpRunSpec } from "./context.js";
 import type { RunResult } from "./types.js";
 
-/** Runs of one server, pooled: requests over seconds, and the mean of the runs' p99s. */
+/** Runs of one server, pooled: requests over seconds, and the means of the runs' p50s and p99s. */
 export interface Pooled {
   runs: RunResult[];
   throughput: number;
+  p50: number;
   p99: number;
 }
 
 function pool(runs: RunResult[]): Pooled {
   const requests = runs.reduce((sum, run) => sum + run.requests, 0);
   const seconds = runs.reduce((sum, run) => sum + run.requests / run.throughput, 0);
-  return { runs, throughput: requests / seconds, p99: runs.reduce((sum, run) => sum + run.latencyMs.p99, 0) / runs.length };
+  const meanOf = (latency: (run: RunResult) => number) => runs.reduce((sum, run) => sum + latency(run), 0) / runs.length;
+  return {
+    runs,
+    throughput: requests / seconds,
+    p50: meanOf((run) => run.latencyMs.p50),
+    p99: meanOf((run) => run.latencyMs.p99),
+  };
 }
 
 /**
