@@ -54,6 +54,11 @@ export async function alternatingRuns(
   return { subject: pool(subjects), baseline: pool(baselines), inOrder, baselineId: baselines[0]!.id };
 }
 
+/** How many runs a side's pooled figures stand for, as the report says it: "5 alternating runs each" or "one run each". */
+export function runsEach(pooled: Pooled): string {
+  return pooled.runs.length > 1 ? `${pooled.runs.length} alternating runs each` : "one run each";
+}
+
 /**
  * Pairs of runs per comparison: five in full mode, one in quick mode. On a
  * shared two-core machine one run of a server can read half of its next, so

@@ -1,6 +1,6 @@
 import type { SqlStatement } from "../load/jobs.js";
 import type { BenchContext } from "./context.js";
-import { alternatingRuns, pairsFor, type Pooled } from "./alternating-runs.js";
+import { alternatingRuns, pairsFor, runsEach, type Pooled } from "./alternating-runs.js";
 import { probe, jsonRequest, type HttpRequestSpec } from "./requests.js";
 import { asCaller, asCallerPgbenchScript, callerSettings } from "./sql-transactions.js";
 import { noFailures, ratioAtLeast, ratioAtMost, reported, times } from "./targets.js";
@@ -96,12 +96,11 @@ export async function comparePermissionChecks(ctx: BenchContext, spec: Permissio
   const rps = (run: { throughput: number }) => `${run.throughput.toFixed(0)} req/s`;
   const p99 = (pooled: Pooled) => `p99 ${pooled.p99.toFixed(1)} ms`;
   const fractionOf = (ceiling: RunResult) => `${times(graphql.throughput / ceiling.throughput)} of ${ceiling.label} (${rps(ceiling)})`;
-  const over = graphql.runs.length > 1 ? `over ${graphql.runs.length} alternating runs each` : "one run each";
   return {
     runs,
     baseline: compared.baselineId,
     targets: [
-      ratioAtLeast(throughputName!, "≥ 0.80× the hand-written endpoint's req/s", graphql.throughput / handWritten.throughput, 0.8, `${rps(graphql)} vs ${rps(handWritten)}, ${over}`),
+      ratioAtLeast(throughputName!, "≥ 0.80× the hand-written endpoint's req/s", graphql.throughput / handWritten.throughput, 0.8, `${rps(graphql)} vs ${rps(handWritten)}, over ${runsEach(graphql)}`),
       ratioAtMost(p99Name!, "≤ 1.50× the hand-written endpoint's p99", graphql.p99 / handWritten.p99, 1.5, `${p99(graphql)} vs ${p99(handWritten)}, mean of the runs' p99s`),
       noFailures(errorsName!, graphql.runs),
       reported(fractionName!, "reported, no threshold", [sqlLoop, ...(pgbench ? [pgbench] : [])].map(fractionOf).join("; ")),

@@ -1,4 +1,4 @@
-import { alternatingRuns, pairsFor } from "../harness/alternating-runs.js";
+import { alternatingRuns, pairsFor, runsEach } from "../harness/alternating-runs.js";
 import { graphqlRequest, probe } from "../harness/requests.js";
 import { asCaller, callerSettings, replayableQuery } from "../harness/sql-transactions.js";
 import { ratioAtMost, reported, times } from "../harness/targets.js";
@@ -43,12 +43,11 @@ const scenario: Scenario = {
     );
     const withRls = compared.subject;
     const withoutRls = compared.baseline;
-    const over = withRls.runs.length > 1 ? `means of ${withRls.runs.length} alternating runs each` : "one run each";
     const runs: RunResult[] = [...compared.inOrder];
     const targets = [
       ratioAtMost(
         TARGET, "p50 ≤ 1.30× the same listing without RLS", withRls.p50 / withoutRls.p50, 1.3,
-        `p50 ${withRls.p50.toFixed(1)} ms vs ${withoutRls.p50.toFixed(1)} ms, ${over}; ` +
+        `p50 ${withRls.p50.toFixed(1)} ms vs ${withoutRls.p50.toFixed(1)} ms, mean over ${runsEach(withRls)}; ` +
           `listings per second ${withRls.throughput.toFixed(1)} vs ${withoutRls.throughput.toFixed(1)}`,
       ),
     ];
