@@ -1,4 +1,4 @@
-import { createLocalJWKSet } from "jose";
+import { createLocalJWKSet, decodeJwt } from "jose";
 import { createTokenVerifier } from "../../src/auth/token-verifier.js";
 import { TestIssuer } from "../helpers/test-issuer.js";
 
@@ -36,8 +36,10 @@ test("a token verified once is answered from memory the next time", async () => 
 
 test("a remembered token is refused once it expires", async () => {
   const { verifier } = countingVerifier();
-  const token = await issuer.token({ expiresIn: 1 });
+  // exp counts from the start of the current second: 2 leaves at least one whole second to verify in.
+  const token = await issuer.token({ expiresIn: 2 });
   await verifier.verify(token);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const { exp } = decodeJwt(token);
+  await new Promise((resolve) => setTimeout(resolve, exp! * 1000 - Date.now() + 100));
   await expect(verifier.verify(token)).rejects.toMatchObject({ reason: "TOKEN_EXPIRED" });
 });
