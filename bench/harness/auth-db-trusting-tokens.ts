@@ -1,4 +1,5 @@
 import "../../src/graphile-env.js";
+import "../../src/v8-flags.js";
 import { decodeJwt } from "jose";
 import type { KeycloakClaims } from "../../src/auth/claims.js";
 import { runCli } from "../../src/cli/run.js";

@@ -1,4 +1,5 @@
 import "../graphile-env.js";
+import "../v8-flags.js";
 import { runCli } from "./run.js";
 import { serve } from "./serve.js";
 
