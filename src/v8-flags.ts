@@ -1,8 +1,9 @@
 import v8 from "node:v8";
 
 /*
- * V8 settings of the serving processes, each measured under the
- * benchmark's load (--trace-gc-nvp, and same-run A/B runs).
+ * V8 settings of the serving processes, each measured under load: with
+ * --trace-gc-nvp on one auth-db process at 32 connections, and in same-run
+ * A/B runs of the benchmark.
  *
  * Allocation-site pretenuring off. V8 pretenures a site (allocates its
  * objects straight into the old generation) once most of them outlive a

@@ -9,8 +9,9 @@ import { wrapPlans, type PlanWrapperRules } from "postgraphile/utils";
  * setter per object), which here only copies `resource` and `action` into
  * an object of the same shape: for the 28-pair batch check that was about
  * a fifth of what a request allocates (277 KiB before, 220 after), all of
- * it garbage a busy worker then has to collect. The argument's codec encodes the coerced objects directly, so
- * the SQL and its answers stay exactly as generated.
+ * it garbage a busy worker then has to collect. The argument's codec
+ * encodes the coerced objects directly, so the SQL and its answers stay
+ * exactly as generated.
  */
 export const HasPermissionsInputPlugin = wrapPlans(
   (build): PlanWrapperRules => {
