@@ -1,5 +1,6 @@
 import os from "node:os";
 import path from "node:path";
+import { productionProcesses } from "../src/config/config.js";
 import { createTestDatabase } from "../test/helpers/database.js";
 import { TestIssuer } from "../test/helpers/test-issuer.js";
 import { Cleanup } from "./harness/cleanup.js";
@@ -74,6 +75,7 @@ async function main(cleanup: Cleanup): Promise<number> {
     database: db.config.database,
     authDb,
     startExpressPg: started(() => startExpressPgBaseline({ db, issuer, logDir: cluster.dir })),
+    startExpressPgInAuthDbsShape: started(() => startExpressPgBaseline({ db, issuer, logDir: cluster.dir }, productionProcesses())),
     startCasbin: started(() => startCasbinBaseline({ db, issuer, logDir: cluster.dir })),
     startAuthDb: started((name: string) => startAuthDb({ ...launch, name })),
     startAuthDbTrustingTokens: started(() => startAuthDbTrustingTokens(launch)),

@@ -15,6 +15,15 @@ export interface BaselineEnv {
   jwksUrl: string;
   audience: string;
   userRole: string;
+  /** Serving processes (BENCH_PROCESSES, default 1): more than one serve as auth-db's cluster does. */
+  processes: number;
+}
+
+function processCount(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`BENCH_PROCESSES must be a whole number ≥ 1, got "${value}"`);
+  return count;
 }
 
 export function baselineEnv(env: NodeJS.ProcessEnv = process.env): BaselineEnv {
@@ -31,6 +40,7 @@ export function baselineEnv(env: NodeJS.ProcessEnv = process.env): BaselineEnv {
     jwksUrl: need("BENCH_JWKS_URL"),
     audience: need("BENCH_AUDIENCE"),
     userRole: need("BENCH_USER_ROLE"),
+    processes: processCount(env.BENCH_PROCESSES),
   };
 }
 

@@ -22,36 +22,33 @@ function pool(runs: RunResult[]): Pooled {
 }
 
 /**
- * Measures a subject and its baseline in alternating runs, the order
- * flipped every pair (subject, baseline, baseline, subject, subject…), so
- * whatever drifts during the bench (the other processes, the database's
- * background work) falls on both alike and neither side always runs first
- * after the previous scenario; each side's runs are pooled. The first
- * baseline run is the one the report's per-run ratios refer to. Run ids and
- * labels get the pair's number.
+ * Measures a subject, its baseline and any other references in alternating
+ * rounds, the order reversed every round (subject, baseline, reference;
+ * reference, baseline, subject; …), so whatever drifts during the bench
+ * (the other processes, the database's background work) falls on all alike
+ * and no side always runs first after the previous scenario; each side's
+ * runs are pooled. The first baseline run is the one the report's per-run
+ * ratios refer to. Run ids and labels get the round's number.
  */
 export async function alternatingRuns(
   ctx: BenchContext,
-  pairs: number,
+  rounds: number,
   subject: HttpRunSpec,
   baseline: HttpRunSpec,
-): Promise<{ subject: Pooled; baseline: Pooled; inOrder: RunResult[]; baselineId: string }> {
-  const numbered = (spec: HttpRunSpec, pair: number): HttpRunSpec =>
-    pairs === 1 ? spec : { ...spec, id: `${spec.id}-${pair}`, label: `${spec.label} (${pair})`, role: pair === 1 ? spec.role : "reference" };
+  ...references: HttpRunSpec[]
+): Promise<{ subject: Pooled; baseline: Pooled; references: Pooled[]; inOrder: RunResult[]; baselineId: string }> {
+  const numbered = (spec: HttpRunSpec, round: number): HttpRunSpec =>
+    rounds === 1 ? spec : { ...spec, id: `${spec.id}-${round}`, label: `${spec.label} (${round})`, role: round === 1 ? spec.role : "reference" };
   const inOrder: RunResult[] = [];
-  const subjects: RunResult[] = [];
-  const baselines: RunResult[] = [];
-  for (let pair = 1; pair <= pairs; pair++) {
-    const sides = [
-      { spec: subject, runs: subjects },
-      { spec: baseline, runs: baselines },
-    ];
-    for (const side of pair % 2 === 1 ? sides : sides.reverse()) {
-      side.runs.push(await ctx.httpRun(numbered(side.spec, pair)));
+  const sides = [subject, baseline, ...references].map((spec) => ({ spec, runs: [] as RunResult[] }));
+  for (let round = 1; round <= rounds; round++) {
+    for (const side of round % 2 === 1 ? sides : [...sides].reverse()) {
+      side.runs.push(await ctx.httpRun(numbered(side.spec, round)));
       inOrder.push(side.runs.at(-1)!);
     }
   }
-  return { subject: pool(subjects), baseline: pool(baselines), inOrder, baselineId: baselines[0]!.id };
+  const [subjects, baselines, ...others] = sides.map((side) => pool(side.runs));
+  return { subject: subjects!, baseline: baselines!, references: others, inOrder, baselineId: sides[1]!.runs[0]!.id };
 }
 
 /** How many runs a side's pooled figures stand for, as the report says it: "5 alternating runs each" or "one run each". */
@@ -60,10 +57,10 @@ export function runsEach(pooled: Pooled): string {
 }
 
 /**
- * Pairs of runs per comparison: five in full mode, one in quick mode. On a
+ * Rounds of runs per comparison: five in full mode, one in quick mode. On a
  * shared two-core machine one run of a server can read half of its next, so
- * fewer pairs left a ratio's side of its target to chance.
+ * fewer rounds left a ratio's side of its target to chance.
  */
-export function pairsFor(ctx: BenchContext): number {
+export function roundsFor(ctx: BenchContext): number {
   return ctx.options.mode === "full" ? 5 : 1;
 }

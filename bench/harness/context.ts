@@ -55,6 +55,8 @@ export interface BenchContext {
   authDb: HttpTarget;
   /** Baseline servers, each started on first use in its own process. */
   expressPg(): Promise<HttpTarget>;
+  /** The same hand-written endpoint served as auth-db is: a cluster primary and one worker per CPU. */
+  expressPgInAuthDbsShape(): Promise<HttpTarget>;
   casbin(): Promise<HttpTarget>;
   /**
    * Another auth-db, started now and stopped by the caller (or with the
@@ -89,6 +91,7 @@ export interface ContextParts {
   database: DatabaseConfig;
   authDb: HttpTarget;
   startExpressPg(): Promise<HttpTarget>;
+  startExpressPgInAuthDbsShape(): Promise<HttpTarget>;
   startCasbin(): Promise<HttpTarget>;
   startAuthDb(name: string): Promise<HttpTarget>;
   startAuthDbTrustingTokens(): Promise<HttpTarget>;
@@ -129,6 +132,7 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
     database: parts.database,
     authDb: parts.authDb,
     expressPg: once(parts.startExpressPg),
+    expressPgInAuthDbsShape: once(parts.startExpressPgInAuthDbsShape),
     casbin: once(parts.startCasbin),
     startAuthDb: parts.startAuthDb,
     startAuthDbTrustingTokens: parts.startAuthDbTrustingTokens,

@@ -95,9 +95,15 @@ function baselineEnv(options: BaselineLaunch): Record<string, string> {
   };
 }
 
-/** Baseline (a): hand-written express + pg, the same SQL in the same transaction shape. */
-export function startExpressPgBaseline(options: BaselineLaunch): Promise<HttpTarget> {
-  return launch("express-pg", path.join(benchDir, "baselines/express-pg-server.ts"), baselineEnv(options), options.logDir);
+/**
+ * Baseline (a): hand-written express + pg, the same SQL in the same
+ * transaction shape; from one process, or from `processes` cluster workers
+ * as auth-db serves.
+ */
+export function startExpressPgBaseline(options: BaselineLaunch, processes = 1): Promise<HttpTarget> {
+  const name = processes === 1 ? "express-pg" : `express-pg-${processes}-workers`;
+  const env = { ...baselineEnv(options), BENCH_PROCESSES: String(processes) };
+  return launch(name, path.join(benchDir, "baselines/express-pg-server.ts"), env, options.logDir);
 }
 
 /** Baseline (b): the same RBAC matrix in node-casbin, loaded once at start. */

@@ -1,4 +1,4 @@
-import { alternatingRuns, pairsFor, runsEach } from "../harness/alternating-runs.js";
+import { alternatingRuns, roundsFor, runsEach } from "../harness/alternating-runs.js";
 import { graphqlRequest, probe } from "../harness/requests.js";
 import { asCaller, callerSettings, replayableQuery } from "../harness/sql-transactions.js";
 import { ratioAtMost, reported, times } from "../harness/targets.js";
@@ -34,7 +34,7 @@ const scenario: Scenario = {
     // first one's warm-up and whatever the machine did meanwhile on one side only.
     const compared = await alternatingRuns(
       ctx,
-      pairsFor(ctx),
+      roundsFor(ctx),
       { id: "graphql-rls", label: "GraphQL, users:read holder (RLS)", role: "subject", target: ctx.authDb, request: rlsRequest, connections },
       {
         id: "graphql-bypass", label: "GraphQL, BYPASSRLS role", role: "baseline",

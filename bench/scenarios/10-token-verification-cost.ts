@@ -1,4 +1,4 @@
-import { alternatingRuns, pairsFor, runsEach } from "../harness/alternating-runs.js";
+import { alternatingRuns, roundsFor, runsEach } from "../harness/alternating-runs.js";
 import { graphqlRequest, HAS_PERMISSION_QUERY as QUERY, probe } from "../harness/requests.js";
 import { ratioAtLeast } from "../harness/targets.js";
 import type { Scenario } from "../harness/types.js";
@@ -28,7 +28,7 @@ const scenario: Scenario = {
       const connections = ctx.options.checkConnections;
       const compared = await alternatingRuns(
         ctx,
-        pairsFor(ctx),
+        roundsFor(ctx),
         { id: "verified", label: "auth-db, tokens verified", role: "subject", target: verifying, request, connections },
         { id: "skipped", label: "auth-db, token checks skipped", role: "baseline", target: trusting, request, connections, sameAnswerAs: answer },
       );

@@ -424,6 +424,11 @@ function resolveIssuer(env: Env, cwd: string, problems: string[]): IssuerConfig 
   };
 }
 
+/** WEB_CONCURRENCY's default in production: one serving process per CPU, at most 64 (elsewhere it is one). */
+export function productionProcesses(): number {
+  return Math.min(64, os.availableParallelism());
+}
+
 /**
  * Reads and validates auth-db's configuration from the environment (and,
  * outside production, from a `.env` file in the working directory, which
@@ -464,8 +469,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     nodeEnv: env.NODE_ENV,
     host: env.HOST,
     port: env.PORT,
-    // One process per CPU in production (at most 64), one elsewhere.
-    webConcurrency: env.WEB_CONCURRENCY ?? (env.NODE_ENV === "production" ? Math.min(64, os.availableParallelism()) : 1),
+    webConcurrency: env.WEB_CONCURRENCY ?? (env.NODE_ENV === "production" ? productionProcesses() : 1),
     graphiql: env.GRAPHIQL ?? env.NODE_ENV !== "production",
     database,
     auth: {
