@@ -1,10 +1,10 @@
 import { productionProcesses } from "../../src/config/config.js";
 import type { SqlStatement } from "../load/jobs.js";
-import type { BenchContext } from "./context.js";
+import type { BenchContext, HttpRunSpec } from "./context.js";
 import { alternatingRuns, roundsFor, runsEach, type Pooled } from "./alternating-runs.js";
 import { probe, jsonRequest, type HttpRequestSpec } from "./requests.js";
 import { asCaller, asCallerPgbenchScript, callerSettings } from "./sql-transactions.js";
-import { noFailures, ratioAtLeast, ratioAtMost, reported, times } from "./targets.js";
+import { noFailures, notRun, ratioAtLeast, ratioAtMost, reported, times } from "./targets.js";
 import type { RunResult, ScenarioOutcome } from "./types.js";
 
 export interface PermissionCheckSpec {
@@ -47,17 +47,31 @@ function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
   );
 }
 
-/** The same hand-written endpoint in both process shapes, against auth-db's p99: how much of the tail the shape brings. */
-function whatBoundsTheTail(graphql: Pooled, handWritten: Pooled, inAuthDbsShape: Pooled, workers: number): string {
+/**
+ * auth-db against the hand-written endpoint served in its own shape, and
+ * that endpoint's two shapes against each other: how much of the tail the
+ * process shape brings. Full mode only, for quick mode's two minutes.
+ */
+function sameShapeFindings(name: string, graphql: Pooled, handWritten: Pooled, inAuthDbsShape: Pooled | undefined, workers: number) {
+  if (!inAuthDbsShape) return { target: notRun(name, "full mode only"), notes: [] };
+  const rps = (pooled: Pooled) => `${pooled.throughput.toFixed(0)} req/s`;
   const ms = (value: number) => `${value.toFixed(1)} ms`;
-  return (
+  const target = reported(
+    name,
+    `reported, no threshold: against the hand-written endpoint in ${workers} cluster workers, as auth-db's npm start serves`,
+    `req/s ${times(graphql.throughput / inAuthDbsShape.throughput)} (${rps(graphql)} vs ${rps(inAuthDbsShape)}), ` +
+      `p99 ${times(graphql.p99 / inAuthDbsShape.p99)} (p99 ${ms(graphql.p99)} vs p99 ${ms(inAuthDbsShape.p99)}); ` +
+      `the hand-written endpoint in ${workers} workers against one process: req/s ${times(inAuthDbsShape.throughput / handWritten.throughput)}, ` +
+      `p99 ${times(inAuthDbsShape.p99 / handWritten.p99)}`,
+  );
+  const tail =
     `What bounds the p99: served from ${workers} workers as auth-db is, the hand-written endpoint's own p99 was ` +
     `${times(inAuthDbsShape.p99 / handWritten.p99)} its p99 from one process (${ms(inAuthDbsShape.p99)} against ${ms(handWritten.p99)}), ` +
     `at a p50 of ${ms(inAuthDbsShape.p50)} against ${ms(handWritten.p50)} (means of the runs'). auth-db's p99 was ` +
     `${times(graphql.p99 / inAuthDbsShape.p99)} the hand-written endpoint's in that same shape. A likely reason: each worker keeps the connections ` +
     "it was handed for as long as they stay open, so while one worker gets less of the two cores than the other (they share them with PostgreSQL " +
-    "and the load generator), the requests on its connections wait longer, where one process would have served them in turn."
-  );
+    "and the load generator), the requests on its connections wait longer, where one process would have served them in turn.";
+  return { target, notes: [tail] };
 }
 
 export function permissionTargetNames(what: string): string[] {
@@ -84,21 +98,23 @@ export async function comparePermissionChecks(ctx: BenchContext, spec: Permissio
   const settings = callerSettings(fixtures.reader, database.roles.user);
 
   const expressPg = await ctx.expressPg();
-  const inAuthDbsShape = await ctx.expressPgInAuthDbsShape();
   const workers = productionProcesses();
+  const inAuthDbsShape: HttpRunSpec[] =
+    options.mode === "full"
+      ? [{
+          id: "express-pg-workers", label: `hand-written express + pg, ${workers} workers`, role: "reference",
+          target: await ctx.expressPgInAuthDbsShape(), request: baselineRequest, connections, sameAnswerAs: answer,
+        }]
+      : [];
   const compared = await alternatingRuns(
     ctx,
     roundsFor(ctx),
     { id: "graphql", label: "auth-db GraphQL", role: "subject", target: ctx.authDb, request: spec.graphql, connections },
     { id: "express-pg", label: "hand-written express + pg", role: "baseline", target: expressPg, request: baselineRequest, connections, sameAnswerAs: answer },
-    {
-      id: "express-pg-workers", label: `hand-written express + pg, ${workers} workers`, role: "reference",
-      target: inAuthDbsShape, request: baselineRequest, connections, sameAnswerAs: answer,
-    },
+    ...inAuthDbsShape,
   );
   const graphql = compared.subject;
   const handWritten = compared.baseline;
-  const handWrittenInAuthDbsShape = compared.references[0]!;
   const casbin = await ctx.httpRun({
     id: "casbin", label: "express + casbin (in process)", role: "reference",
     target: await ctx.casbin(), request: baselineRequest, connections, sameAnswerAs: answer,
@@ -117,6 +133,7 @@ export async function comparePermissionChecks(ctx: BenchContext, spec: Permissio
   const [throughputName, p99Name, errorsName, fractionName, sameShapeName] = permissionTargetNames(spec.what);
   const rps = (run: { throughput: number }) => `${run.throughput.toFixed(0)} req/s`;
   const p99 = (pooled: Pooled) => `p99 ${pooled.p99.toFixed(1)} ms`;
+  const sameShape = sameShapeFindings(sameShapeName!, graphql, handWritten, compared.references[0], workers);
   const fractionOf = (ceiling: RunResult) => `${times(graphql.throughput / ceiling.throughput)} of ${ceiling.label} (${rps(ceiling)})`;
   return {
     runs,
@@ -126,15 +143,8 @@ export async function comparePermissionChecks(ctx: BenchContext, spec: Permissio
       ratioAtMost(p99Name!, "≤ 1.50× the hand-written endpoint's p99", graphql.p99 / handWritten.p99, 1.5, `${p99(graphql)} vs ${p99(handWritten)}, mean of the runs' p99s`),
       noFailures(errorsName!, graphql.runs),
       reported(fractionName!, "reported, no threshold", [sqlLoop, ...(pgbench ? [pgbench] : [])].map(fractionOf).join("; ")),
-      reported(
-        sameShapeName!,
-        `reported, no threshold: against the hand-written endpoint in ${workers} cluster workers, as auth-db's npm start serves`,
-        `req/s ${times(graphql.throughput / handWrittenInAuthDbsShape.throughput)} (${rps(graphql)} vs ${rps(handWrittenInAuthDbsShape)}), ` +
-          `p99 ${times(graphql.p99 / handWrittenInAuthDbsShape.p99)} (${p99(graphql)} vs ${p99(handWrittenInAuthDbsShape)}); ` +
-          `the hand-written endpoint in ${workers} workers against one process: req/s ${times(handWrittenInAuthDbsShape.throughput / handWritten.throughput)}, ` +
-          `p99 ${times(handWrittenInAuthDbsShape.p99 / handWritten.p99)}`,
-      ),
+      sameShape.target,
     ],
-    notes: [whatBoundsIt(graphql.runs, handWritten.runs), whatBoundsTheTail(graphql, handWritten, handWrittenInAuthDbsShape, workers)],
+    notes: [whatBoundsIt(graphql.runs, handWritten.runs), ...sameShape.notes],
   };
 }
