@@ -7,8 +7,9 @@ import cluster from "node:cluster";
  * serves nothing itself. With one, this process serves.
  *
  * SIGTERM to the primary stops every worker, then the primary. A worker that
- * exits on its own ends the primary with an error, so a broken baseline
- * fails its run rather than serving from fewer processes.
+ * exits on its own ends the primary (and so the other workers) with an
+ * error: a broken baseline shows as failed requests and fails the next
+ * run's answer check, rather than serving from fewer processes unnoticed.
  */
 export function serveFromProcesses(count: number, serve: () => void): void {
   if (count === 1 || cluster.isWorker) return serve();
