@@ -47,6 +47,9 @@ function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
   );
 }
 
+const rps = (run: { throughput: number }) => `${run.throughput.toFixed(0)} req/s`;
+const p99 = (pooled: Pooled) => `p99 ${pooled.p99.toFixed(1)} ms`;
+
 /**
  * auth-db against the hand-written endpoint served in its own shape, and
  * that endpoint's two shapes against each other: how much of the tail the
@@ -54,13 +57,12 @@ function whatBoundsIt(graphql: RunResult[], handWritten: RunResult[]): string {
  */
 function sameShapeFindings(name: string, graphql: Pooled, handWritten: Pooled, inAuthDbsShape: Pooled | undefined, workers: number) {
   if (!inAuthDbsShape) return { target: notRun(name, "full mode only"), notes: [] };
-  const rps = (pooled: Pooled) => `${pooled.throughput.toFixed(0)} req/s`;
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   const target = reported(
     name,
     `reported, no threshold: against the hand-written endpoint in ${workers} cluster workers, as auth-db's npm start serves`,
     `req/s ${times(graphql.throughput / inAuthDbsShape.throughput)} (${rps(graphql)} vs ${rps(inAuthDbsShape)}), ` +
-      `p99 ${times(graphql.p99 / inAuthDbsShape.p99)} (p99 ${ms(graphql.p99)} vs p99 ${ms(inAuthDbsShape.p99)}); ` +
+      `p99 ${times(graphql.p99 / inAuthDbsShape.p99)} (${p99(graphql)} vs ${p99(inAuthDbsShape)}); ` +
       `the hand-written endpoint in ${workers} workers against one process: req/s ${times(inAuthDbsShape.throughput / handWritten.throughput)}, ` +
       `p99 ${times(inAuthDbsShape.p99 / handWritten.p99)}`,
   );
@@ -131,8 +133,6 @@ export async function comparePermissionChecks(ctx: BenchContext, spec: Permissio
   const runs: RunResult[] = [...compared.inOrder, casbin, sqlLoop, ...(pgbench ? [pgbench] : [])];
 
   const [throughputName, p99Name, errorsName, fractionName, sameShapeName] = permissionTargetNames(spec.what);
-  const rps = (run: { throughput: number }) => `${run.throughput.toFixed(0)} req/s`;
-  const p99 = (pooled: Pooled) => `p99 ${pooled.p99.toFixed(1)} ms`;
   const sameShape = sameShapeFindings(sameShapeName!, graphql, handWritten, compared.references[0], workers);
   const fractionOf = (ceiling: RunResult) => `${times(graphql.throughput / ceiling.throughput)} of ${ceiling.label} (${rps(ceiling)})`;
   return {
