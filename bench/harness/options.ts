@@ -33,7 +33,7 @@ export interface BenchOptions {
 const MODES: Record<BenchOptions["mode"], Omit<BenchOptions, "only">> = {
   // Under two minutes end to end on the 2-core machine: a smoke run with less data, figures are noisy.
   quick: {
-    mode: "quick", durationSeconds: 2, warmupSeconds: 0.5, serverWarmupSeconds: 0, checkConnections: 64, sqlConcurrency: 10,
+    mode: "quick", durationSeconds: 1.5, warmupSeconds: 0.5, serverWarmupSeconds: 0, checkConnections: 64, sqlConcurrency: 10,
     listingConnections: 1, soakSeconds: 60, manyApiKeys: 100_000, auditChainRows: 50_000, auditChainVerifications: 1,
   },
   // About twenty-six minutes; linking the audit chain's million rows (the size) takes under a minute of it.

@@ -67,13 +67,14 @@ export async function runPgbench(job: PgbenchJob): Promise<LoadOutcome> {
   const variables = Object.entries(job.variables).flatMap(([name, value]) => ["-D", `${name}=${value}`]);
   const base = ["-n", "-M", "prepared", "-c", String(job.clients), "-j", "1", "-f", scriptFile, ...variables];
   const options = { env: { ...process.env, PGPASSWORD: password }, maxBuffer: 16 * 1024 * 1024 };
+  // pgbench -T takes whole seconds: a fraction is rounded up.
+  const durationSeconds = Math.ceil(job.durationSeconds);
   try {
-    // pgbench -T takes whole seconds.
     if (job.warmupSeconds > 0) await run("pgbench", [...base, "-T", String(Math.ceil(job.warmupSeconds)), ...connection], options);
     const prefix = "pgbench_log";
     const { stdout } = await run(
       "pgbench",
-      [...base, "-T", String(job.durationSeconds), "--log", `--log-prefix=${path.join(job.workDir, prefix)}`, ...connection],
+      [...base, "-T", String(durationSeconds), "--log", `--log-prefix=${path.join(job.workDir, prefix)}`, ...connection],
       options,
     );
     const latencies = await loggedLatencies(job.workDir, prefix);
@@ -82,8 +83,8 @@ export async function runPgbench(job: PgbenchJob): Promise<LoadOutcome> {
     const total = latencies.reduce((sum, value) => sum + value, 0);
     return {
       requests: latencies.length,
-      durationSeconds: job.durationSeconds,
-      throughput: Number.isFinite(tps) ? tps : latencies.length / job.durationSeconds,
+      durationSeconds,
+      throughput: Number.isFinite(tps) ? tps : latencies.length / durationSeconds,
       latencyMs: {
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
