@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { productionProcesses } from "../src/config/config.js";
-import { createTestDatabase } from "../test/helpers/database.js";
+import { createTestDatabase, type TestDatabase } from "../test/helpers/database.js";
 import { TestIssuer } from "../test/helpers/test-issuer.js";
 import { Cleanup } from "./harness/cleanup.js";
 import { startTestCluster } from "../test/helpers/cluster.js";
@@ -77,7 +77,13 @@ async function main(cleanup: Cleanup): Promise<number> {
     startExpressPg: started(() => startExpressPgBaseline({ db, issuer, logDir: cluster.dir })),
     startExpressPgInAuthDbsShape: started(() => startExpressPgBaseline({ db, issuer, logDir: cluster.dir }, productionProcesses())),
     startCasbin: started(() => startCasbinBaseline({ db, issuer, logDir: cluster.dir })),
-    startAuthDb: started((name: string) => startAuthDb({ ...launch, name })),
+    startAuthDb: started((name: string, on?: TestDatabase) =>
+      startAuthDb(on ? { db: on, issuer, logDir: cluster.dir, name } : { ...launch, name })),
+    createDatabase: async () => {
+      const created = await createTestDatabase({ rootUrl: cluster.rootUrl });
+      cleanup.add(`database ${created.config.database.databaseName}`, created.drop);
+      return created;
+    },
     startAuthDbTrustingTokens: started(() => startAuthDbTrustingTokens(launch)),
     pgbenchVersion,
     worker,

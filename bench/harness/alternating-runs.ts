@@ -1,4 +1,4 @@
-import type { BenchContext, HttpRunSpec } from "./context.js";
+import type { BenchContext, HttpRunSpec, SqlRunSpec } from "./context.js";
 import type { RunResult } from "./types.js";
 
 /** Runs of one server, pooled: requests over seconds, and the means of the runs' p50s and p99s. */
@@ -21,6 +21,13 @@ function pool(runs: RunResult[]): Pooled {
   };
 }
 
+/** One side of an alternation: load through HTTP on a server, or statements in a node-postgres loop. */
+export type AlternatingSpec = HttpRunSpec | SqlRunSpec;
+
+function runOnce(ctx: BenchContext, spec: AlternatingSpec): Promise<RunResult> {
+  return "target" in spec ? ctx.httpRun(spec) : ctx.sqlRun(spec);
+}
+
 /**
  * Measures a subject, its baseline and any other references in alternating
  * rounds, the order reversed every round (subject, baseline, reference;
@@ -33,17 +40,17 @@ function pool(runs: RunResult[]): Pooled {
 export async function alternatingRuns(
   ctx: BenchContext,
   rounds: number,
-  subject: HttpRunSpec,
-  baseline: HttpRunSpec,
-  ...references: HttpRunSpec[]
+  subject: AlternatingSpec,
+  baseline: AlternatingSpec,
+  ...references: AlternatingSpec[]
 ): Promise<{ subject: Pooled; baseline: Pooled; references: Pooled[]; inOrder: RunResult[]; baselineId: string }> {
-  const numbered = (spec: HttpRunSpec, round: number): HttpRunSpec =>
+  const numbered = (spec: AlternatingSpec, round: number): AlternatingSpec =>
     rounds === 1 ? spec : { ...spec, id: `${spec.id}-${round}`, label: `${spec.label} (${round})`, role: round === 1 ? spec.role : "reference" };
   const inOrder: RunResult[] = [];
   const sides = [subject, baseline, ...references].map((spec) => ({ spec, runs: [] as RunResult[] }));
   for (let round = 1; round <= rounds; round++) {
     for (const side of round % 2 === 1 ? sides : [...sides].reverse()) {
-      side.runs.push(await ctx.httpRun(numbered(side.spec, round)));
+      side.runs.push(await runOnce(ctx, numbered(side.spec, round)));
       inOrder.push(side.runs.at(-1)!);
     }
   }

@@ -60,9 +60,17 @@ export interface BenchContext {
   casbin(): Promise<HttpTarget>;
   /**
    * Another auth-db, started now and stopped by the caller (or with the
-   * bench): for comparisons that need servers with the same history.
+   * bench): for comparisons that need servers with the same history. It
+   * serves `db` when given (one from createDatabase), else the benchmark
+   * database.
    */
-  startAuthDb(name: string): Promise<HttpTarget>;
+  startAuthDb(name: string, db?: TestDatabase): Promise<HttpTarget>;
+  /**
+   * A database of its own in the bench's PostgreSQL, with auth-db's schema
+   * and none of the benchmark's data: for comparing states of the data that
+   * one database cannot hold at once. Dropped by the caller (or with the bench).
+   */
+  createDatabase(): Promise<TestDatabase>;
   /** auth-db reading token claims without verifying them, started now and stopped by the caller (or with the bench). */
   startAuthDbTrustingTokens(): Promise<HttpTarget>;
   /** pgbench --version, when pgbench is on PATH. */
@@ -93,7 +101,8 @@ export interface ContextParts {
   startExpressPg(): Promise<HttpTarget>;
   startExpressPgInAuthDbsShape(): Promise<HttpTarget>;
   startCasbin(): Promise<HttpTarget>;
-  startAuthDb(name: string): Promise<HttpTarget>;
+  startAuthDb(name: string, db?: TestDatabase): Promise<HttpTarget>;
+  createDatabase(): Promise<TestDatabase>;
   startAuthDbTrustingTokens(): Promise<HttpTarget>;
   pgbenchVersion?: string;
   worker: LoadWorker;
@@ -135,6 +144,7 @@ export function createContext(parts: ContextParts): Omit<BenchContext, "statemen
     expressPgInAuthDbsShape: once(parts.startExpressPgInAuthDbsShape),
     casbin: once(parts.startCasbin),
     startAuthDb: parts.startAuthDb,
+    createDatabase: parts.createDatabase,
     startAuthDbTrustingTokens: parts.startAuthDbTrustingTokens,
     pgbenchVersion: parts.pgbenchVersion,
     workDir: parts.workDir,

@@ -23,7 +23,8 @@ export interface IssuerEndpoints {
 export interface AuthDbLaunch {
   db: TestDatabase;
   issuer: IssuerEndpoints;
-  bypassRole: string;
+  /** The role KEYCLOAK_ROLE_MAPPING lifts the bench's bypass realm role to, on a database that has it. */
+  bypassRole?: string;
   logDir: string;
   name?: string;
   /** Route the server's pool elsewhere (through the statement counter). */
@@ -70,7 +71,7 @@ function launchAuthDb(name: string, entry: string, options: AuthDbLaunch): Promi
     ...(options.authenticatorUrl ? { AUTHENTICATOR_DATABASE_URL: options.authenticatorUrl } : {}),
     KEYCLOAK_ISSUER: options.issuer.issuer,
     KEYCLOAK_AUDIENCE: options.issuer.audience,
-    KEYCLOAK_ROLE_MAPPING: `${BYPASS_REALM_ROLE}=${options.bypassRole}`,
+    ...(options.bypassRole ? { KEYCLOAK_ROLE_MAPPING: `${BYPASS_REALM_ROLE}=${options.bypassRole}` } : {}),
     ...options.extraEnv,
   }, options.logDir);
 }
