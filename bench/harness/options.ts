@@ -36,7 +36,7 @@ const MODES: Record<BenchOptions["mode"], Omit<BenchOptions, "only">> = {
     mode: "quick", durationSeconds: 1.5, warmupSeconds: 0.5, serverWarmupSeconds: 0, checkConnections: 64, sqlConcurrency: 10,
     listingConnections: 1, soakSeconds: 60, manyApiKeys: 100_000, auditChainRows: 50_000, auditChainVerifications: 1,
   },
-  // About twenty-six minutes; linking the audit chain's million rows (the size) takes under a minute of it.
+  // About thirty-two minutes; linking the audit chain's million rows (the size) takes under a minute of it.
   full: {
     mode: "full", durationSeconds: 15, warmupSeconds: 2, serverWarmupSeconds: 30, checkConnections: 64, sqlConcurrency: 10,
     listingConnections: 1, soakSeconds: 60, manyApiKeys: 1_000_000, auditChainRows: 1_000_000, auditChainVerifications: 5,
