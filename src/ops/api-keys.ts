@@ -36,7 +36,7 @@ export interface NewKey {
 
 export async function issueKey(client: pg.ClientBase, key: NewKey): Promise<IssuedKey> {
   const { rows } = await client.query<IssuedKey>(
-    "select key_id as id, key, key_prefix from auth._issue_api_key($1, $2, $3, $4, $5, false)",
+    "select key_id as id, key, key_prefix from auth._issue_api_key($1, $2, $3, $4, $5)",
     [key.name, key.serviceName, key.tier, key.permissions, key.expiresAt ?? null],
   );
   return rows[0]!;
@@ -56,7 +56,7 @@ export async function revokeKey(client: pg.ClientBase, id: string): Promise<void
 
 export async function rotateKey(client: pg.ClientBase, id: string, graceSeconds: number): Promise<IssuedKey> {
   const { rows } = await client.query<IssuedKey>(
-    "select key_id as id, key, key_prefix from auth._rotate_api_key($1, $2, false)",
+    "select key_id as id, key, key_prefix from auth._rotate_api_key($1, $2)",
     [id, graceSeconds],
   );
   return rows[0]!;

@@ -165,11 +165,11 @@ test("an operator creates a role and grants it a permission they hold", async ()
   const operator = await personWithRoles(bed.db, bed.issuer, ["sys_operator"]);
   const created = await graphql(
     bed.url,
-    'mutation { createRole(input: { name: "dashboard_viewer", tier: business }) { result { name tier } } }',
+    'mutation { createRole(input: { name: "dashboard_viewer", tier: system }) { result { name tier } } }',
     {},
     operator.headers,
   );
-  expect(created.body.data).toEqual({ createRole: { result: { name: "dashboard_viewer", tier: "business" } } });
+  expect(created.body.data).toEqual({ createRole: { result: { name: "dashboard_viewer", tier: "system" } } });
   const granted = await graphql(
     bed.url,
     'mutation { grantPermission(input: { roleName: "dashboard_viewer", resource: "monitoring", action: read }) { result { roleByRoleId { name } } } }',
