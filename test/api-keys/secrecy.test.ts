@@ -92,3 +92,18 @@ test("concurrent verifications of one key all succeed", async () => {
   const results = await Promise.all(Array.from({ length: 50 }, () => verifyKey(bed.url, issued.key)));
   expect(results.map((result) => result.code)).toEqual(Array(50).fill("VALID"));
 });
+
+test("no field of the schema takes or returns a key's hash", async () => {
+  const { body } = await graphql<{ __schema: { types: Array<{ name: string; fields: Array<{ name: string; args: Array<{ name: string }> }> | null }> } }>(
+    bed.url,
+    "{ __schema { types { name fields { name args { name } } } } }",
+    {},
+    admin.headers,
+  );
+  const mentions = body.data!.__schema.types.flatMap((type) =>
+    (type.fields ?? []).flatMap((field) =>
+      [field.name, ...field.args.map((arg) => arg.name)].filter((name) => /hash/i.test(name) && !/previousHash|^hash$/.test(name)).map((name) => `${type.name}.${name}`),
+    ),
+  );
+  expect(mentions).toEqual([]);
+});
