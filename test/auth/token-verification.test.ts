@@ -16,7 +16,8 @@ let service: Service;
 /** The test database's configuration, trusting `issuerUrl`. */
 function configFor(issuerUrl: string, extra: Record<string, string> = {}): Config {
   const base = db.config;
-  const config = testConfig({ env: { KEYCLOAK_ISSUER: issuerUrl, KEYCLOAK_AUDIENCE: "auth-db", ...extra } });
+  // Every refusal here comes from one address: keep the failed-authentication brake out of the way.
+  const config = testConfig({ env: { KEYCLOAK_ISSUER: issuerUrl, KEYCLOAK_AUDIENCE: "auth-db", AUTH_FAILURES_PER_MINUTE: "1000", ...extra } });
   return { ...config, database: base.database };
 }
 
@@ -140,6 +141,77 @@ test("an Authorization header with another scheme is refused", async () => {
 
 test("a Keycloak ID token is refused as an access token", async () => {
   expectRejected(await withToken(await issuer.token({ claims: { typ: "ID" } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+test("an ID token of a standard OpenID provider (no typ claim, no at+jwt header) is refused as an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: undefined } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+test("a Keycloak refresh token is refused as an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: "Refresh" } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+test("an RFC 9068 access token (header typ at+jwt, no typ claim) is accepted", async () => {
+  for (const [i, typ] of ["at+jwt", "application/at+JWT"].entries()) {
+    const username = `rfc9068-${i}`;
+    const response = await withToken(await issuer.token({ username, claims: { typ: undefined }, header: { typ } }));
+    expect(response.body.data).toEqual({ currentUser: { username } });
+  }
+});
+
+test("a header typ at+jwt does not make a token whose typ claim names another kind an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: "ID" }, header: { typ: "at+jwt" } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+/** Expects 401 INVALID_CLAIMS naming `claim`, and nothing of the refused value in the answer. */
+async function expectInvalidClaim(claims: Record<string, unknown>, claim: string, value?: string): Promise<void> {
+  const response = await withToken(await issuer.token({ claims }));
+  expectRejected(response, "INVALID_CLAIMS");
+  expect(response.body.errors?.[0]?.message).toContain(`"${claim}"`);
+  if (value !== undefined) expect(JSON.stringify(response.body)).not.toContain(value);
+}
+
+test("a sub longer than the 255 characters a profile holds is refused as invalid claims", async () => {
+  await expectInvalidClaim({ sub: "s".repeat(300) }, "sub", "s".repeat(300));
+});
+
+test("a username with a space is refused as invalid claims", async () => {
+  await expectInvalidClaim({ preferred_username: "hanako yamada" }, "preferred_username", "hanako yamada");
+});
+
+test("a username longer than 255 characters is refused as invalid claims", async () => {
+  await expectInvalidClaim({ preferred_username: "u".repeat(256) }, "preferred_username");
+});
+
+test("without preferred_username, a sub that cannot serve as the username is refused as invalid claims", async () => {
+  await expectInvalidClaim({ preferred_username: undefined, sub: "has a space" }, "sub");
+});
+
+test("a verified email that is not an address is refused as invalid claims", async () => {
+  await expectInvalidClaim({ email: "not an address", email_verified: true }, "email", "not an address");
+  await expectInvalidClaim({ email: "a@b@c", email_verified: true }, "email");
+  await expectInvalidClaim({ email: `${"a".repeat(320)}@example.com`, email_verified: true }, "email");
+});
+
+test("a name longer than 255 characters is refused as invalid claims", async () => {
+  await expectInvalidClaim({ name: "n".repeat(256) }, "name");
+});
+
+test("realm roles that are not a list of strings are refused as invalid claims", async () => {
+  await expectInvalidClaim({ realm_access: { roles: { admin: true } } }, "realm_access.roles");
+  await expectInvalidClaim({ realm_access: { roles: ["sys_admin", 42] } }, "realm_access.roles");
+  await expectInvalidClaim({ realm_access: "sys_admin" }, "realm_access");
+});
+
+test("client roles that are not a list of strings are refused as invalid claims", async () => {
+  await expectInvalidClaim({ resource_access: { "auth-db": { roles: "sys_admin" } } }, "resource_access.auth-db.roles");
+  await expectInvalidClaim({ resource_access: ["auth-db"] }, "resource_access");
+});
+
+test("characters counted as Unicode code points, not UTF-16 units, as the database counts them", async () => {
+  const username = "\u{1F600}".repeat(200);
+  const response = await withToken(await issuer.token({ username }));
+  expect(response.body.data).toEqual({ currentUser: { username } });
 });
 
 test("a token whose identity claims hold a NUL character is refused", async () => {

@@ -29,6 +29,8 @@ export interface TokenOptions {
   expiresIn?: number;
   /** Sign with this key instead of the current published one. */
   key?: SigningKey;
+  /** JOSE header parameters to add or override (undefined removes one), e.g. `{ typ: "at+jwt" }`. */
+  header?: Record<string, unknown>;
 }
 
 /**
@@ -129,7 +131,9 @@ export class TestIssuer {
       ...options.claims,
     };
     for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
-    return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
+    const header: Record<string, unknown> = { typ: "JWT", ...options.header, alg: "RS256", kid: key.kid };
+    for (const [name, value] of Object.entries(header)) if (value === undefined) delete header[name];
+    return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey);
   }
 
   /** Stops serving (idempotent: a test may take the issuer away early). */
