@@ -78,6 +78,13 @@ test("KEYCLOAK_ISSUER selects Keycloak, without a trailing slash", () => {
   });
 });
 
+test("the JWKS is fetched again at most every five seconds by default, and the interval can be at most a minute", () => {
+  const keycloak = { KEYCLOAK_ISSUER: "http://localhost:8080/realms/k1s0" };
+  expect(loadConfig(keycloak, "/srv").auth.issuer).toMatchObject({ jwksCooldownMs: 5000 });
+  expect(loadConfig({ ...keycloak, KEYCLOAK_JWKS_COOLDOWN_MS: "0" }, "/srv").auth.issuer).toMatchObject({ jwksCooldownMs: 0 });
+  expect(problemsOf({ ...keycloak, KEYCLOAK_JWKS_COOLDOWN_MS: "600000" })).toEqual(["KEYCLOAK_JWKS_COOLDOWN_MS: expected 0 to 60000 milliseconds"]);
+});
+
 test("a KEYCLOAK_ISSUER that is not an http(s) URL is refused", () => {
   expect(problemsOf({ KEYCLOAK_ISSUER: "sso.example/realms/k1s0" })).toEqual([
     "KEYCLOAK_ISSUER: expected an http(s):// URL",

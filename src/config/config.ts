@@ -41,7 +41,10 @@ export type IssuerConfig =
       /** When set, a token's `aud` must contain it. */
       audience?: string;
       clockToleranceSeconds: number;
-      /** The least time between two JWKS fetches (an unknown `kid` asks for one). */
+      /**
+       * The least time between two JWKS fetch starts (an unknown `kid` asks for
+       * one): also how long a key Keycloak rotates in may be refused at most.
+       */
       jwksCooldownMs: number;
     }
   | {
@@ -227,8 +230,9 @@ const envSchema = z.object({
   KEYCLOAK_JWKS_COOLDOWN_MS: z.coerce
     .number({ message: "expected milliseconds" })
     .int("expected whole milliseconds")
-    .min(0, "expected 0 or more milliseconds")
-    .default(30_000),
+    .min(0, "expected 0 to 60000 milliseconds")
+    .max(60_000, "expected 0 to 60000 milliseconds")
+    .default(5_000),
   DEV_ISSUER_KEY_FILE: z.string().min(1).default(".data/dev-issuer-key.json"),
   AUDIT_CHAIN_INTERVAL_MS: z.coerce
     .number({ message: "expected milliseconds" })

@@ -229,7 +229,7 @@ test("a token whose identity claims are not strings is refused", async () => {
 describe("with a JWKS cooldown", () => {
   let cooled: Service;
   beforeAll(async () => {
-    cooled = await startTestService(configFor(issuer.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "600000" }));
+    cooled = await startTestService(configFor(issuer.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "60000" }));
   });
   afterAll(async () => {
     await cooled?.stop();
@@ -242,6 +242,74 @@ describe("with a JWKS cooldown", () => {
       expectRejected(await withToken(await issuer.token({ key: await TestIssuer.unpublishedKey() }), cooled.url), "UNKNOWN_KEY");
     }
     expect(issuer.jwksRequests).toBe(fetchesBefore);
+  });
+});
+
+describe("with the default JWKS refetch interval", () => {
+  let rotating: TestIssuer;
+  let served: Service;
+  beforeAll(async () => {
+    rotating = await TestIssuer.start();
+    served = await startTestService(configFor(rotating.issuer));
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await rotating?.close();
+  });
+
+  async function reasonFor(token: string): Promise<unknown> {
+    return (await withToken(token, served.url)).body.errors?.[0]?.extensions?.reason;
+  }
+
+  test("a key rotated in while unknown-kid tokens keep arriving is accepted after one short interval, with JWKS fetches bounded", async () => {
+    expect((await withToken(await rotating.token(), served.url)).status).toBe(200);
+    const unknownKid = await rotating.token({ key: await TestIssuer.unpublishedKey() });
+
+    const beforeBurst = rotating.jwksRequests;
+    const burst = await Promise.all(Array.from({ length: 20 }, () => reasonFor(unknownKid)));
+    expect(burst).toEqual(Array(20).fill("UNKNOWN_KEY"));
+    expect(rotating.jwksRequests - beforeBurst).toBeLessThanOrEqual(1);
+
+    const beforeRotation = rotating.jwksRequests;
+    const rotatedToken = await rotating.token({ username: "rotated-under-fire", key: await rotating.rotateKey() });
+    let answer: GraphQLResponse<{ currentUser: { username: string } | null }> | undefined;
+    let unknownKidSent = 0;
+    // Polls, with unknown-kid tokens between polls, until the rotated key is accepted (or far past the interval).
+    for (const giveUpAt = Date.now() + 20_000; Date.now() < giveUpAt; ) {
+      const reasons = await Promise.all(Array.from({ length: 5 }, () => reasonFor(unknownKid)));
+      expect(reasons).toEqual(Array(5).fill("UNKNOWN_KEY"));
+      unknownKidSent += 5;
+      answer = await withToken(rotatedToken, served.url);
+      if (answer.status === 200) break;
+      expect(answer.body.errors?.[0]?.extensions?.reason).toBe("UNKNOWN_KEY");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answer?.body.data).toEqual({ currentUser: { username: "rotated-under-fire" } });
+    // Every fetch started after the rotation brings the new key: at most that one, and one already under way.
+    expect(unknownKidSent).toBeGreaterThan(0);
+    expect(rotating.jwksRequests - beforeRotation).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("with a JWKS endpoint that fails", () => {
+  let failing: TestIssuer;
+  let served: Service;
+  beforeAll(async () => {
+    failing = await TestIssuer.start();
+    failing.jwksStatus = 500;
+    served = await startTestService(configFor(failing.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "60000" }));
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await failing?.close();
+  });
+
+  test("tokens are answered 503 and the failed fetch is not repeated within the interval", async () => {
+    const tokens = [await failing.token(), await failing.token({ key: await TestIssuer.unpublishedKey() }), await failing.token()];
+    const codes = [];
+    for (const token of tokens) codes.push((await withToken(token, served.url)).body.errors?.[0]?.extensions?.code);
+    expect(codes).toEqual(["ISSUER_UNAVAILABLE", "ISSUER_UNAVAILABLE", "ISSUER_UNAVAILABLE"]);
+    expect(failing.jwksRequests).toBe(1);
   });
 });
 

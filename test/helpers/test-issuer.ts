@@ -41,6 +41,8 @@ export interface TokenOptions {
 export class TestIssuer {
   /** How many times the JWKS was fetched. */
   jwksRequests = 0;
+  /** Set to e.g. 500 to make the JWKS endpoint fail (requests are still counted). */
+  jwksStatus = 200;
   private keys: SigningKey[] = [];
 
   private constructor(
@@ -74,7 +76,8 @@ export class TestIssuer {
       });
     } else if (req.url === `${base}/protocol/openid-connect/certs`) {
       this.jwksRequests++;
-      json({ keys: this.keys.map((key) => key.publicJwk) });
+      if (this.jwksStatus !== 200) res.writeHead(this.jwksStatus).end();
+      else json({ keys: this.keys.map((key) => key.publicJwk) });
     } else {
       res.writeHead(404).end();
     }
