@@ -90,7 +90,7 @@ export interface LimitsConfig {
   maxQueryDepth: number;
   /** Largest GraphQL cost accepted (fields, multiplied by list sizes). */
   maxQueryCost: number;
-  /** Failed authentications allowed per minute per ip and per API key prefix. */
+  /** Failed authentications allowed per minute per client address. */
   authFailuresPerMinute: number;
   /** Origins allowed to call from a browser; "*" allows any. */
   corsOrigins: string[];
