@@ -1,4 +1,4 @@
-import { loadConfig } from "../src/config/config.js";
+import { configWarnings, loadConfig } from "../src/config/config.js";
 import { problemsOf } from "./helpers/config-problems.js";
 
 test("with no DATABASE_URL the embedded database is used, under .data/", () => {
@@ -53,7 +53,76 @@ const production = {
   DATABASE_URL: "postgres://o:p@db/x",
   AUTHENTICATOR_PASSWORD: "a",
   KEYCLOAK_ISSUER: "https://sso.example/realms/k1s0",
+  KEYCLOAK_AUDIENCE: "auth-db",
 };
+
+test("a production configuration with secrets of its own, https issuer and audience loads without warnings", () => {
+  expect(configWarnings(loadConfig(production, "/srv"))).toEqual([]);
+});
+
+test("production refuses the documented development passwords when set explicitly", () => {
+  expect(problemsOf({ ...production, AUTHENTICATOR_PASSWORD: "auth_db_authenticator_dev", DATABASE_OWNER_PASSWORD: "auth_db_owner_dev" })).toEqual([
+    "DATABASE_OWNER_PASSWORD: a documented development default, refused in production; set a secret of your own",
+    "AUTHENTICATOR_PASSWORD: a documented development default, refused in production; set a secret of your own",
+  ]);
+});
+
+test("production refuses a documented development password inside any connection string", () => {
+  expect(
+    problemsOf({
+      ...production,
+      DATABASE_URL: "postgres://auth_db_owner:auth_db_owner_dev@db/x",
+      AUTHENTICATOR_DATABASE_URL: "postgres://db/x?user=x_authenticator&password=auth_db_authenticator_dev",
+      ROOT_DATABASE_URL: "postgres://postgres:postgres@db/postgres",
+      SHADOW_DATABASE_URL: "postgres://o:auth_db_authenticator_dev@db/x_shadow",
+    }),
+  ).toEqual([
+    "DATABASE_URL: its password is a documented development default, refused in production; set a secret of your own",
+    "AUTHENTICATOR_DATABASE_URL: its password is a documented development default, refused in production; set a secret of your own",
+    "ROOT_DATABASE_URL: its password is a documented development default, refused in production; set a secret of your own",
+    "SHADOW_DATABASE_URL: its password is a documented development default, refused in production; set a secret of your own",
+  ]);
+});
+
+test("outside production the documented development passwords are accepted", () => {
+  expect(() => loadConfig({ AUTHENTICATOR_PASSWORD: "auth_db_authenticator_dev", ROOT_DATABASE_URL: "postgres://postgres:postgres@db/postgres" }, "/srv")).not.toThrow();
+});
+
+const embeddedInProduction = {
+  NODE_ENV: "production",
+  EMBEDDED_PG_ALLOWED: "true",
+  DATABASE_OWNER_PASSWORD: "o",
+  AUTHENTICATOR_PASSWORD: "a",
+  KEYCLOAK_ISSUER: "https://sso.example/realms/k1s0",
+  KEYCLOAK_AUDIENCE: "auth-db",
+};
+
+test("production refuses the embedded database without EMBEDDED_PG_PASSWORD, or with the documented one", () => {
+  expect(problemsOf(embeddedInProduction)).toEqual([
+    "EMBEDDED_PG_PASSWORD: required in production with the embedded database (else its superuser is postgres/postgres)",
+  ]);
+  expect(problemsOf({ ...embeddedInProduction, EMBEDDED_PG_PASSWORD: "postgres" })).toEqual([
+    "EMBEDDED_PG_PASSWORD: a documented development default, refused in production; set a secret of your own",
+  ]);
+  expect(loadConfig({ ...embeddedInProduction, EMBEDDED_PG_PASSWORD: "s3cret" }, "/srv").database.source).toMatchObject({
+    kind: "embedded",
+    superuserPassword: "s3cret",
+  });
+});
+
+test("production refuses a Keycloak issuer without KEYCLOAK_AUDIENCE", () => {
+  expect(problemsOf({ ...production, KEYCLOAK_AUDIENCE: "" })).toEqual([
+    "KEYCLOAK_AUDIENCE: required in production (else tokens Keycloak issued to any client of the realm are accepted; add an audience mapper for auth-db's client)",
+  ]);
+});
+
+test("an http:// issuer in production is warned about, not refused; outside production it is not", () => {
+  const plain = { ...production, KEYCLOAK_ISSUER: "http://keycloak.internal:8080/realms/k1s0" };
+  expect(configWarnings(loadConfig(plain, "/srv"))).toEqual([
+    "KEYCLOAK_ISSUER: http:// in production: the signing keys are fetched without TLS, so whoever sits on the path can make tokens; use https:// unless that network is trusted",
+  ]);
+  expect(configWarnings(loadConfig({ ...plain, NODE_ENV: "development" }, "/srv"))).toEqual([]);
+});
 
 test("GraphiQL is off in production unless enabled", () => {
   const env = production;
@@ -76,6 +145,13 @@ test("KEYCLOAK_ISSUER selects Keycloak, without a trailing slash", () => {
     audience: "auth-db",
     clockToleranceSeconds: 30,
   });
+});
+
+test("the JWKS is fetched again at most every five seconds by default, and the interval can be at most a minute", () => {
+  const keycloak = { KEYCLOAK_ISSUER: "http://localhost:8080/realms/k1s0" };
+  expect(loadConfig(keycloak, "/srv").auth.issuer).toMatchObject({ jwksCooldownMs: 5000 });
+  expect(loadConfig({ ...keycloak, KEYCLOAK_JWKS_COOLDOWN_MS: "0" }, "/srv").auth.issuer).toMatchObject({ jwksCooldownMs: 0 });
+  expect(problemsOf({ ...keycloak, KEYCLOAK_JWKS_COOLDOWN_MS: "600000" })).toEqual(["KEYCLOAK_JWKS_COOLDOWN_MS: expected 0 to 60000 milliseconds"]);
 });
 
 test("a KEYCLOAK_ISSUER that is not an http(s) URL is refused", () => {

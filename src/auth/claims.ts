@@ -7,6 +7,7 @@ export interface KeycloakClaims extends JWTPayload {
   azp?: string;
   preferred_username?: string;
   email?: string;
+  email_verified?: boolean;
   name?: string;
   realm_access?: { roles?: string[] };
   resource_access?: Record<string, { roles?: string[] } | undefined>;
@@ -17,4 +18,13 @@ export function keycloakRolesOf(claims: KeycloakClaims, clientId: string): strin
   const realm = claims.realm_access?.roles ?? [];
   const client = claims.resource_access?.[clientId]?.roles ?? [];
   return [...new Set([...realm, ...client].filter((role) => typeof role === "string"))];
+}
+
+/**
+ * The token's email when Keycloak says it is verified (`email_verified:
+ * true`), else nothing: an unverified address is whatever the person typed,
+ * so it is neither stored nor used to link a profile.
+ */
+export function verifiedEmailOf(claims: KeycloakClaims): string | undefined {
+  return claims.email_verified === true && typeof claims.email === "string" && claims.email !== "" ? claims.email : undefined;
 }

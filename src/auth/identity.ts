@@ -1,7 +1,7 @@
 import type { AuthConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
 import type { ApiKeyVerifier } from "./api-key-verifier.js";
-import { keycloakRolesOf, type KeycloakClaims } from "./claims.js";
+import { keycloakRolesOf, verifiedEmailOf, type KeycloakClaims } from "./claims.js";
 import { CredentialRejected } from "./errors.js";
 import type { TokenVerifier } from "./token-verifier.js";
 
@@ -153,7 +153,8 @@ export function pgSettingsFor(identity: Identity, facts: RequestFacts, roles: Ro
     const { claims } = identity;
     settings["jwt.claims.sub"] = claims.sub;
     settings["jwt.claims.preferred_username"] = claims.preferred_username ?? "";
-    settings["jwt.claims.email"] = claims.email ?? "";
+    // Only a verified email reaches SQL (see verifiedEmailOf).
+    settings["jwt.claims.email"] = verifiedEmailOf(claims) ?? "";
     settings["jwt.claims.name"] = claims.name ?? "";
     settings["jwt.claims.roles"] = JSON.stringify(identity.keycloakRoles);
   } else if (identity.kind === "service") {

@@ -1,4 +1,5 @@
 import { errors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { checkClaims } from "./claim-rules.js";
 import type { KeycloakClaims } from "./claims.js";
 import { CredentialRejected, IssuerUnavailable } from "./errors.js";
 
@@ -69,18 +70,22 @@ function rejectionFor(error: unknown): CredentialRejected | IssuerUnavailable {
 
 const CACHE_ENTRIES = 10_000;
 
-/** The claims that become jwt.claims.* settings as text (roles go as JSON, which escapes anything). */
-const IDENTITY_CLAIMS = ["sub", "preferred_username", "email", "name"] as const;
-
-/** PostgreSQL text cannot hold NUL, so such a claim could never reach the database. */
-function usableAsSetting(value: unknown): boolean {
-  return value === undefined || (typeof value === "string" && !value.includes("\0"));
+/**
+ * Whether a verified token is an access token: Keycloak's `typ` claim
+ * `Bearer`, or (RFC 9068) no `typ` claim and the JOSE header `typ`
+ * `at+jwt`. ID tokens (`typ` ID, or no typ at all from other OpenID
+ * providers) and refresh tokens are not, even when their `aud` matches.
+ */
+function isAccessToken(claimTyp: unknown, headerTyp: unknown): boolean {
+  if (claimTyp !== undefined) return claimTyp === "Bearer";
+  return typeof headerTyp === "string" && /^(application\/)?at\+jwt$/i.test(headerTyp);
 }
 
 /**
  * Verifies a bearer token as a Keycloak access token: signature with an
  * allowed asymmetric algorithm and a key of the issuer, `iss`, `exp`/`nbf`
- * within the clock tolerance, `aud` when configured, and `typ` Bearer.
+ * within the clock tolerance, `aud` when configured, that it is an access
+ * token (isAccessToken), and that its claims are usable (checkClaims).
  * A token that verified is remembered until it expires, so a client sending
  * the same token again costs no second signature check.
  */
@@ -101,6 +106,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         verified.delete(token);
       }
       let claims: KeycloakClaims;
+      let headerTyp: unknown;
       try {
         const keys = await options.keys();
         const result = await jwtVerify<KeycloakClaims>(token, keys, {
@@ -111,19 +117,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           requiredClaims: ["sub", "exp"],
         });
         claims = result.payload;
+        headerTyp = result.protectedHeader.typ;
       } catch (error) {
         throw rejectionFor(error);
       }
-      if (claims.typ !== undefined && claims.typ !== "Bearer") {
-        throw new CredentialRejected("NOT_AN_ACCESS_TOKEN", `token type "${claims.typ}" is not an access token`);
+      if (!isAccessToken(claims.typ, headerTyp)) {
+        throw new CredentialRejected(
+          "NOT_AN_ACCESS_TOKEN",
+          'not an access token: expected the typ claim "Bearer" or the header typ "at+jwt" (ID and refresh tokens are refused)',
+        );
       }
-      if (typeof claims.sub !== "string" || claims.sub === "") {
-        throw new CredentialRejected("INVALID_CLAIMS", 'invalid claim "sub"');
-      }
-      const unusable = IDENTITY_CLAIMS.find((name) => !usableAsSetting(claims[name]));
-      if (unusable) {
-        throw new CredentialRejected("INVALID_CLAIMS", `invalid claim "${unusable}": not a string, or holds a NUL character`);
-      }
+      checkClaims(claims);
       remember(token, claims);
       return claims;
     },

@@ -1,8 +1,9 @@
 import cluster from "node:cluster";
 import type { TokenVerifier } from "../auth/token-verifier.js";
-import { loadConfig, type Config } from "../config/config.js";
+import { configWarnings, loadConfig, type Config } from "../config/config.js";
 import { startClusterPrimary } from "../cluster/primary.js";
 import { serveAsClusterWorker } from "../cluster/worker.js";
+import { logger } from "../observability/logger.js";
 import { startService } from "../service.js";
 import { stopOnSignals } from "./shutdown.js";
 
@@ -29,6 +30,7 @@ export async function serve(argv: string[], overrides: { tokenVerifier?: TokenVe
   const config = loadConfig();
   const watchSchema = argv.includes("--watch-schema");
   if (cluster.isWorker) return serveAsClusterWorker(config, { watchSchema, ...overrides });
+  for (const warning of configWarnings(config)) logger.warn(warning);
   if (config.webConcurrency > 1) {
     const running = await startClusterPrimary(config, config.webConcurrency);
     stopOnSignals(running.stop);

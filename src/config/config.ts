@@ -41,7 +41,10 @@ export type IssuerConfig =
       /** When set, a token's `aud` must contain it. */
       audience?: string;
       clockToleranceSeconds: number;
-      /** The least time between two JWKS fetches (an unknown `kid` asks for one). */
+      /**
+       * The least time between two JWKS fetch starts (an unknown `kid` asks for
+       * one): also how long a key Keycloak rotates in may be refused at most.
+       */
       jwksCooldownMs: number;
     }
   | {
@@ -87,7 +90,7 @@ export interface LimitsConfig {
   maxQueryDepth: number;
   /** Largest GraphQL cost accepted (fields, multiplied by list sizes). */
   maxQueryCost: number;
-  /** Failed authentications allowed per minute per ip and per API key prefix. */
+  /** Failed authentications allowed per minute per client address. */
   authFailuresPerMinute: number;
   /** Origins allowed to call from a browser; "*" allows any. */
   corsOrigins: string[];
@@ -212,7 +215,7 @@ const envSchema = z.object({
   AUTHENTICATOR_PASSWORD: z.string().min(1).optional(),
   EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
   EMBEDDED_PG_PORT: port(1).default(54320),
-  EMBEDDED_PG_PASSWORD: z.string().min(1).default("postgres"),
+  EMBEDDED_PG_PASSWORD: z.string().min(1).optional(),
   EMBEDDED_PG_ALLOWED: flag.optional(),
   KEYCLOAK_ISSUER: httpUrl.transform((url) => url.replace(/\/+$/, "")).optional(),
   KEYCLOAK_AUDIENCE: z.string().min(1).optional(),
@@ -227,8 +230,9 @@ const envSchema = z.object({
   KEYCLOAK_JWKS_COOLDOWN_MS: z.coerce
     .number({ message: "expected milliseconds" })
     .int("expected whole milliseconds")
-    .min(0, "expected 0 or more milliseconds")
-    .default(30_000),
+    .min(0, "expected 0 to 60000 milliseconds")
+    .max(60_000, "expected 0 to 60000 milliseconds")
+    .default(5_000),
   DEV_ISSUER_KEY_FILE: z.string().min(1).default(".data/dev-issuer-key.json"),
   AUDIT_CHAIN_INTERVAL_MS: z.coerce
     .number({ message: "expected milliseconds" })
@@ -281,6 +285,39 @@ type Env = z.infer<typeof envSchema>;
 /** Development defaults; production must set its own secrets. */
 const DEV_OWNER_PASSWORD = "auth_db_owner_dev";
 const DEV_AUTHENTICATOR_PASSWORD = "auth_db_authenticator_dev";
+const DEV_EMBEDDED_SUPERUSER_PASSWORD = "postgres";
+
+/** The passwords this README documents as defaults: public knowledge, so production refuses each of them anywhere. */
+const DOCUMENTED_PASSWORDS = new Set([DEV_OWNER_PASSWORD, DEV_AUTHENTICATOR_PASSWORD, DEV_EMBEDDED_SUPERUSER_PASSWORD]);
+
+/** The password in a connection string, in its user-info or as a `password` parameter. */
+function passwordsIn(url: string): string[] {
+  const u = new URL(url);
+  return [decodeURIComponent(u.password), ...u.searchParams.getAll("password")].filter(Boolean);
+}
+
+/**
+ * NODE_ENV=production refuses the documented development passwords wherever
+ * they appear: set explicitly as a password variable, or inside a
+ * connection string.
+ */
+function documentedPasswordProblems(env: Env): string[] {
+  if (env.NODE_ENV !== "production") return [];
+  const problems: string[] = [];
+  for (const key of ["DATABASE_OWNER_PASSWORD", "AUTHENTICATOR_PASSWORD", "EMBEDDED_PG_PASSWORD"] as const) {
+    const value = env[key];
+    if (value !== undefined && DOCUMENTED_PASSWORDS.has(value)) {
+      problems.push(`${key}: a documented development default, refused in production; set a secret of your own`);
+    }
+  }
+  for (const key of ["DATABASE_URL", "AUTHENTICATOR_DATABASE_URL", "ROOT_DATABASE_URL", "SHADOW_DATABASE_URL"] as const) {
+    const url = env[key];
+    if (url !== undefined && passwordsIn(url).some((password) => DOCUMENTED_PASSWORDS.has(password))) {
+      problems.push(`${key}: its password is a documented development default, refused in production; set a secret of your own`);
+    }
+  }
+  return problems;
+}
 
 function withCredentials(url: string, user: string, password: string, database?: string): string {
   const u = new URL(url);
@@ -356,7 +393,12 @@ function resolveDatabase(env: Env, cwd: string, problems: string[]): Omit<Databa
     problems.push(
       "DATABASE_URL: required in production (or set EMBEDDED_PG_ALLOWED=true to run the embedded PostgreSQL)",
     );
+  } else if (env.NODE_ENV === "production" && env.EMBEDDED_PG_PASSWORD === undefined) {
+    problems.push(
+      `EMBEDDED_PG_PASSWORD: required in production with the embedded database (else its superuser is postgres/${DEV_EMBEDDED_SUPERUSER_PASSWORD})`,
+    );
   }
+  const superuserPassword = env.EMBEDDED_PG_PASSWORD ?? DEV_EMBEDDED_SUPERUSER_PASSWORD;
   const databaseName = env.DATABASE_NAME;
   const roles = roleNamesFor(env.DATABASE_ROLE_PREFIX ?? databaseName);
   const base = `postgres://127.0.0.1:${env.EMBEDDED_PG_PORT}/`;
@@ -373,11 +415,11 @@ function resolveDatabase(env: Env, cwd: string, problems: string[]): Omit<Databa
       dataDir: path.resolve(cwd, env.EMBEDDED_PG_DIR),
       port: env.EMBEDDED_PG_PORT,
       superuser: "postgres",
-      superuserPassword: env.EMBEDDED_PG_PASSWORD,
+      superuserPassword,
     },
     ownerUrl: withCredentials(base, roles.owner, ownerPassword, databaseName),
     authenticatorUrl: withCredentials(base, roles.authenticator, authenticatorPassword, databaseName),
-    rootUrl: withCredentials(base, "postgres", env.EMBEDDED_PG_PASSWORD, "postgres"),
+    rootUrl: withCredentials(base, "postgres", superuserPassword, "postgres"),
     shadowUrl:
       env.NODE_ENV === "production"
         ? undefined
@@ -406,6 +448,11 @@ function resolveArchiveS3(env: Env, problems: string[]): S3ArchiveConfig | undef
 
 function resolveIssuer(env: Env, cwd: string, problems: string[]): IssuerConfig {
   if (env.KEYCLOAK_ISSUER) {
+    if (env.NODE_ENV === "production" && !env.KEYCLOAK_AUDIENCE) {
+      problems.push(
+        "KEYCLOAK_AUDIENCE: required in production (else tokens Keycloak issued to any client of the realm are accepted; add an audience mapper for auth-db's client)",
+      );
+    }
     return {
       kind: "keycloak",
       url: env.KEYCLOAK_ISSUER,
@@ -422,6 +469,22 @@ function resolveIssuer(env: Env, cwd: string, problems: string[]): IssuerConfig 
     keyFile: path.resolve(cwd, env.DEV_ISSUER_KEY_FILE),
     clockToleranceSeconds: env.KEYCLOAK_CLOCK_SKEW_SECONDS,
   };
+}
+
+/**
+ * What a configuration allows but production should not rely on, one line
+ * each, for the server to log at start (a refusal would be too strict: an
+ * http:// issuer can be right on a private network to Keycloak).
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  const { issuer } = config.auth;
+  if (config.nodeEnv === "production" && issuer.kind === "keycloak" && issuer.url.startsWith("http://")) {
+    warnings.push(
+      "KEYCLOAK_ISSUER: http:// in production: the signing keys are fetched without TLS, so whoever sits on the path can make tokens; use https:// unless that network is trusted",
+    );
+  }
+  return warnings;
 }
 
 /** WEB_CONCURRENCY's default in production: one serving process per CPU, at most 64 (elsewhere it is one). */
@@ -450,7 +513,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     );
   }
   const env = parsed.data;
-  const problems: string[] = [];
+  const problems: string[] = documentedPasswordProblems(env);
   const caFile = env.DATABASE_SSL_CA_FILE ? path.resolve(cwd, env.DATABASE_SSL_CA_FILE) : undefined;
   if (caFile && !existsSync(caFile)) problems.push(`DATABASE_SSL_CA_FILE: no file at ${caFile}`);
   const resolved = resolveDatabase(env, cwd, problems);

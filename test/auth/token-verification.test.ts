@@ -16,7 +16,8 @@ let service: Service;
 /** The test database's configuration, trusting `issuerUrl`. */
 function configFor(issuerUrl: string, extra: Record<string, string> = {}): Config {
   const base = db.config;
-  const config = testConfig({ env: { KEYCLOAK_ISSUER: issuerUrl, KEYCLOAK_AUDIENCE: "auth-db", ...extra } });
+  // Every refusal here comes from one address: keep the failed-authentication brake out of the way.
+  const config = testConfig({ env: { KEYCLOAK_ISSUER: issuerUrl, KEYCLOAK_AUDIENCE: "auth-db", AUTH_FAILURES_PER_MINUTE: "1000", ...extra } });
   return { ...config, database: base.database };
 }
 
@@ -142,6 +143,77 @@ test("a Keycloak ID token is refused as an access token", async () => {
   expectRejected(await withToken(await issuer.token({ claims: { typ: "ID" } })), "NOT_AN_ACCESS_TOKEN");
 });
 
+test("an ID token of a standard OpenID provider (no typ claim, no at+jwt header) is refused as an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: undefined } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+test("a Keycloak refresh token is refused as an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: "Refresh" } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+test("an RFC 9068 access token (header typ at+jwt, no typ claim) is accepted", async () => {
+  for (const [i, typ] of ["at+jwt", "application/at+JWT"].entries()) {
+    const username = `rfc9068-${i}`;
+    const response = await withToken(await issuer.token({ username, claims: { typ: undefined }, header: { typ } }));
+    expect(response.body.data).toEqual({ currentUser: { username } });
+  }
+});
+
+test("a header typ at+jwt does not make a token whose typ claim names another kind an access token", async () => {
+  expectRejected(await withToken(await issuer.token({ claims: { typ: "ID" }, header: { typ: "at+jwt" } })), "NOT_AN_ACCESS_TOKEN");
+});
+
+/** Expects 401 INVALID_CLAIMS naming `claim`, and nothing of the refused value in the answer. */
+async function expectInvalidClaim(claims: Record<string, unknown>, claim: string, value?: string): Promise<void> {
+  const response = await withToken(await issuer.token({ claims }));
+  expectRejected(response, "INVALID_CLAIMS");
+  expect(response.body.errors?.[0]?.message).toContain(`"${claim}"`);
+  if (value !== undefined) expect(JSON.stringify(response.body)).not.toContain(value);
+}
+
+test("a sub longer than the 255 characters a profile holds is refused as invalid claims", async () => {
+  await expectInvalidClaim({ sub: "s".repeat(300) }, "sub", "s".repeat(300));
+});
+
+test("a username with a space is refused as invalid claims", async () => {
+  await expectInvalidClaim({ preferred_username: "hanako yamada" }, "preferred_username", "hanako yamada");
+});
+
+test("a username longer than 255 characters is refused as invalid claims", async () => {
+  await expectInvalidClaim({ preferred_username: "u".repeat(256) }, "preferred_username");
+});
+
+test("without preferred_username, a sub that cannot serve as the username is refused as invalid claims", async () => {
+  await expectInvalidClaim({ preferred_username: undefined, sub: "has a space" }, "sub");
+});
+
+test("a verified email that is not an address is refused as invalid claims", async () => {
+  await expectInvalidClaim({ email: "not an address", email_verified: true }, "email", "not an address");
+  await expectInvalidClaim({ email: "a@b@c", email_verified: true }, "email");
+  await expectInvalidClaim({ email: `${"a".repeat(320)}@example.com`, email_verified: true }, "email");
+});
+
+test("a name longer than 255 characters is refused as invalid claims", async () => {
+  await expectInvalidClaim({ name: "n".repeat(256) }, "name");
+});
+
+test("realm roles that are not a list of strings are refused as invalid claims", async () => {
+  await expectInvalidClaim({ realm_access: { roles: { admin: true } } }, "realm_access.roles");
+  await expectInvalidClaim({ realm_access: { roles: ["sys_admin", 42] } }, "realm_access.roles");
+  await expectInvalidClaim({ realm_access: "sys_admin" }, "realm_access");
+});
+
+test("client roles that are not a list of strings are refused as invalid claims", async () => {
+  await expectInvalidClaim({ resource_access: { "auth-db": { roles: "sys_admin" } } }, "resource_access.auth-db.roles");
+  await expectInvalidClaim({ resource_access: ["auth-db"] }, "resource_access");
+});
+
+test("characters counted as Unicode code points, not UTF-16 units, as the database counts them", async () => {
+  const username = "\u{1F600}".repeat(200);
+  const response = await withToken(await issuer.token({ username }));
+  expect(response.body.data).toEqual({ currentUser: { username } });
+});
+
 test("a token whose identity claims hold a NUL character is refused", async () => {
   for (const claims of [{ sub: "user\u0000x" }, { preferred_username: "hana\u0000ko" }, { email: "a\u0000@example.com" }, { name: "Ha\u0000na" }]) {
     expectRejected(await withToken(await issuer.token({ claims })), "INVALID_CLAIMS");
@@ -157,7 +229,7 @@ test("a token whose identity claims are not strings is refused", async () => {
 describe("with a JWKS cooldown", () => {
   let cooled: Service;
   beforeAll(async () => {
-    cooled = await startTestService(configFor(issuer.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "600000" }));
+    cooled = await startTestService(configFor(issuer.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "60000" }));
   });
   afterAll(async () => {
     await cooled?.stop();
@@ -170,6 +242,74 @@ describe("with a JWKS cooldown", () => {
       expectRejected(await withToken(await issuer.token({ key: await TestIssuer.unpublishedKey() }), cooled.url), "UNKNOWN_KEY");
     }
     expect(issuer.jwksRequests).toBe(fetchesBefore);
+  });
+});
+
+describe("with the default JWKS refetch interval", () => {
+  let rotating: TestIssuer;
+  let served: Service;
+  beforeAll(async () => {
+    rotating = await TestIssuer.start();
+    served = await startTestService(configFor(rotating.issuer));
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await rotating?.close();
+  });
+
+  async function reasonFor(token: string): Promise<unknown> {
+    return (await withToken(token, served.url)).body.errors?.[0]?.extensions?.reason;
+  }
+
+  test("a key rotated in while unknown-kid tokens keep arriving is accepted after one short interval, with JWKS fetches bounded", async () => {
+    expect((await withToken(await rotating.token(), served.url)).status).toBe(200);
+    const unknownKid = await rotating.token({ key: await TestIssuer.unpublishedKey() });
+
+    const beforeBurst = rotating.jwksRequests;
+    const burst = await Promise.all(Array.from({ length: 20 }, () => reasonFor(unknownKid)));
+    expect(burst).toEqual(Array(20).fill("UNKNOWN_KEY"));
+    expect(rotating.jwksRequests - beforeBurst).toBeLessThanOrEqual(1);
+
+    const beforeRotation = rotating.jwksRequests;
+    const rotatedToken = await rotating.token({ username: "rotated-under-fire", key: await rotating.rotateKey() });
+    let answer: GraphQLResponse<{ currentUser: { username: string } | null }> | undefined;
+    let unknownKidSent = 0;
+    // Polls, with unknown-kid tokens between polls, until the rotated key is accepted (or far past the interval).
+    for (const giveUpAt = Date.now() + 20_000; Date.now() < giveUpAt; ) {
+      const reasons = await Promise.all(Array.from({ length: 5 }, () => reasonFor(unknownKid)));
+      expect(reasons).toEqual(Array(5).fill("UNKNOWN_KEY"));
+      unknownKidSent += 5;
+      answer = await withToken(rotatedToken, served.url);
+      if (answer.status === 200) break;
+      expect(answer.body.errors?.[0]?.extensions?.reason).toBe("UNKNOWN_KEY");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(answer?.body.data).toEqual({ currentUser: { username: "rotated-under-fire" } });
+    // Every fetch started after the rotation brings the new key: at most that one, and one already under way.
+    expect(unknownKidSent).toBeGreaterThan(0);
+    expect(rotating.jwksRequests - beforeRotation).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("with a JWKS endpoint that fails", () => {
+  let failing: TestIssuer;
+  let served: Service;
+  beforeAll(async () => {
+    failing = await TestIssuer.start();
+    failing.jwksStatus = 500;
+    served = await startTestService(configFor(failing.issuer, { KEYCLOAK_JWKS_COOLDOWN_MS: "60000" }));
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await failing?.close();
+  });
+
+  test("tokens are answered 503 and the failed fetch is not repeated within the interval", async () => {
+    const tokens = [await failing.token(), await failing.token({ key: await TestIssuer.unpublishedKey() }), await failing.token()];
+    const codes = [];
+    for (const token of tokens) codes.push((await withToken(token, served.url)).body.errors?.[0]?.extensions?.code);
+    expect(codes).toEqual(["ISSUER_UNAVAILABLE", "ISSUER_UNAVAILABLE", "ISSUER_UNAVAILABLE"]);
+    expect(failing.jwksRequests).toBe(1);
   });
 });
 

@@ -24,12 +24,13 @@ export async function startTestCluster(): Promise<TestCluster> {
     dataDir: path.join(dir, "pg"),
     port,
     superuser: "postgres",
-    superuserPassword: "postgres",
+    // Not the documented default, so that tests may load production configurations on this cluster.
+    superuserPassword: "test-superuser",
   });
   await database.start();
   return {
     database,
-    rootUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    rootUrl: `postgres://postgres:test-superuser@127.0.0.1:${port}/postgres`,
     logFile: path.join(dir, "pg.log"),
     dir,
     async destroy() {

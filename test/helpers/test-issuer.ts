@@ -29,6 +29,8 @@ export interface TokenOptions {
   expiresIn?: number;
   /** Sign with this key instead of the current published one. */
   key?: SigningKey;
+  /** JOSE header parameters to add or override (undefined removes one), e.g. `{ typ: "at+jwt" }`. */
+  header?: Record<string, unknown>;
 }
 
 /**
@@ -39,6 +41,8 @@ export interface TokenOptions {
 export class TestIssuer {
   /** How many times the JWKS was fetched. */
   jwksRequests = 0;
+  /** Set to e.g. 500 to make the JWKS endpoint fail (requests are still counted). */
+  jwksStatus = 200;
   private keys: SigningKey[] = [];
 
   private constructor(
@@ -72,7 +76,8 @@ export class TestIssuer {
       });
     } else if (req.url === `${base}/protocol/openid-connect/certs`) {
       this.jwksRequests++;
-      json({ keys: this.keys.map((key) => key.publicJwk) });
+      if (this.jwksStatus !== 200) res.writeHead(this.jwksStatus).end();
+      else json({ keys: this.keys.map((key) => key.publicJwk) });
     } else {
       res.writeHead(404).end();
     }
@@ -129,7 +134,9 @@ export class TestIssuer {
       ...options.claims,
     };
     for (const [name, value] of Object.entries(claims)) if (value === undefined) delete claims[name];
-    return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
+    const header: Record<string, unknown> = { typ: "JWT", ...options.header, alg: "RS256", kid: key.kid };
+    for (const [name, value] of Object.entries(header)) if (value === undefined) delete header[name];
+    return new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(key.privateKey);
   }
 
   /** Stops serving (idempotent: a test may take the issuer away early). */

@@ -8,6 +8,7 @@ const production = {
   DATABASE_OWNER_PASSWORD: "owner",
   AUTHENTICATOR_PASSWORD: "authenticator",
   KEYCLOAK_ISSUER: "https://sso.example/realms/k1s0",
+  KEYCLOAK_AUDIENCE: "auth-db",
 };
 
 test("outside production one process serves by default", () => {
