@@ -81,7 +81,7 @@ test("an anonymous caller holds no permission", async () => {
 });
 
 test("admin on a resource implies every action on it", async () => {
-  await roleWithPermissions(bed.db, "monitoring_admin", "business", ["monitoring:admin"]);
+  await roleWithPermissions(bed.db, "monitoring_admin", "system", ["monitoring:admin"]);
   const person = await personWithRoles(bed.db, bed.issuer, ["monitoring_admin"]);
   expect(await grantedBySingleChecks(person)).toEqual(
     ["monitoring:admin", "monitoring:delete", "monitoring:read", "monitoring:write"],

@@ -28,7 +28,7 @@ test("the first matching mapping wins", () => {
 test("the request's settings carry the role, the verified claims and the request facts", () => {
   const identity: Identity = {
     kind: "user",
-    claims: { sub: "8d3f5b2a", preferred_username: "hanako", email: "hanako@example.com", name: "Hanako Yamada" },
+    claims: { sub: "8d3f5b2a", preferred_username: "hanako", email: "hanako@example.com", email_verified: true, name: "Hanako Yamada" },
     keycloakRoles: ["sys_operator", "sys_auditor"],
     postgresRole: "auth_db_user",
   };
