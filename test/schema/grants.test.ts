@@ -1,4 +1,6 @@
+import path from "node:path";
 import { createTestDatabase, type TestDatabase } from "../helpers/database.js";
+import { ALLOW_LIST_FILE, REGENERATE_COMMAND, grantDiff, grantsOf, readAllowList } from "../helpers/grants.js";
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -6,6 +8,20 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.drop();
+});
+
+test("every grant in the database is on the reviewed allow-list, and every listed grant exists", async () => {
+  const diff = grantDiff(await readAllowList(), await grantsOf(db));
+  if (diff.length > 0) {
+    throw new Error(
+      [
+        `The database's grants differ from ${path.relative(process.cwd(), ALLOW_LIST_FILE)}`,
+        "(+ held in the database but not listed, - listed but not held):",
+        ...diff,
+        `If the change is intended, run \`${REGENERATE_COMMAND}\`, review the file's diff and commit it.`,
+      ].join("\n"),
+    );
+  }
 });
 
 /** Routines outside PostgreSQL's own schemas for which `condition` holds. */
