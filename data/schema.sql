@@ -2412,127 +2412,62 @@ comment on policy users_update on auth.users is 'users:write changes profiles.';
 
 -- grants
 
-grant execute on function archive.archived_tables() to public;
-grant execute on function archive.get_archive_status() to public;
-grant execute on function archive.process_archived_partitions(dry_run boolean) to public;
-grant execute on function archive.record_export(table_name text, location text, row_count bigint, sha256 text, bytes bigint) to public;
-grant execute on function auth."current_user"() to public;
 grant execute on function auth."current_user"() to :AUTH_ANONYMOUS;
 grant execute on function auth."current_user"() to :AUTH_USER;
 grant execute on function auth."current_user"() to :AUTH_SERVICE;
-grant execute on function auth._revoke_api_key(id uuid) to public;
 grant execute on function auth.acting_for_a_request() to :AUTH_USER;
 grant execute on function auth.acting_for_a_request() to :AUTH_SERVICE;
-grant execute on function auth.assign_role(user_id uuid, role_name text) to public;
 grant execute on function auth.assign_role(user_id uuid, role_name text) to :AUTH_USER;
 grant execute on function auth.assign_role(user_id uuid, role_name text) to :AUTH_SERVICE;
-grant execute on function auth.audit_actor(OUT user_id text, OUT actor_type text) to public;
-grant execute on function auth.audit_chain_check(from_seq bigint, to_seq bigint, link_key bigint) to public;
-grant execute on function auth.audit_chain_contains(seq bigint, hash text) to public;
-grant execute on function auth.audit_chain_first_break(from_seq bigint, to_seq bigint, anchor_hash text) to public;
-grant execute on function auth.audit_chain_link_term(link_key bigint, seq bigint, hash text) to public;
-grant execute on function auth.audit_log_canonical(r auth.audit_logs) to public;
-grant execute on function auth.audit_log_canonical(r auth.audit_logs) to :AUTH_USER;
-grant execute on function auth.audit_log_canonical(r auth.audit_logs) to :AUTH_SERVICE;
-grant execute on function auth.audit_log_digest(previous_hash text, seq bigint, id bigint, event_type text, action text, resource text, resource_id text, result auth.audit_result, detail jsonb, user_id text, actor_type text, ip_address inet, user_agent text, trace_id text, created_at timestamp with time zone) to public;
-grant execute on function auth.audit_log_digest(previous_hash text, seq bigint, id bigint, event_type text, action text, resource text, resource_id text, result auth.audit_result, detail jsonb, user_id text, actor_type text, ip_address inet, user_agent text, trace_id text, created_at timestamp with time zone) to :AUTH_USER;
-grant execute on function auth.audit_log_digest(previous_hash text, seq bigint, id bigint, event_type text, action text, resource text, resource_id text, result auth.audit_result, detail jsonb, user_id text, actor_type text, ip_address inet, user_agent text, trace_id text, created_at timestamp with time zone) to :AUTH_SERVICE;
-grant execute on function auth.audit_log_digest_v2(previous_hash text, seq bigint, id bigint, event_type text, action text, resource text, resource_id text, result auth.audit_result, detail jsonb, user_id text, actor_type text, ip_address inet, user_agent text, trace_id text, created_at timestamp with time zone) to public;
-grant execute on function auth.chain_audit_logs(max_rows integer) to public;
 grant execute on function auth.chain_audit_logs(max_rows integer) to :AUTH_AUTHENTICATOR;
-grant execute on function auth.create_api_key(name text, service_name text, tier auth.tier, permissions text[], expires_at timestamp with time zone) to public;
 grant execute on function auth.create_api_key(name text, service_name text, tier auth.tier, permissions text[], expires_at timestamp with time zone) to :AUTH_USER;
 grant execute on function auth.create_api_key(name text, service_name text, tier auth.tier, permissions text[], expires_at timestamp with time zone) to :AUTH_SERVICE;
-grant execute on function auth.create_permission(resource text, action auth.permission_action, tier auth.tier, description text) to public;
 grant execute on function auth.create_permission(resource text, action auth.permission_action, tier auth.tier, description text) to :AUTH_USER;
 grant execute on function auth.create_permission(resource text, action auth.permission_action, tier auth.tier, description text) to :AUTH_SERVICE;
-grant execute on function auth.create_role(name text, tier auth.tier, description text) to public;
 grant execute on function auth.create_role(name text, tier auth.tier, description text) to :AUTH_USER;
 grant execute on function auth.create_role(name text, tier auth.tier, description text) to :AUTH_SERVICE;
-grant execute on function auth.current_api_key_id() to public;
-grant execute on function auth.current_api_key_id() to :AUTH_ANONYMOUS;
-grant execute on function auth.current_api_key_id() to :AUTH_USER;
-grant execute on function auth.current_api_key_id() to :AUTH_SERVICE;
-grant execute on function auth.current_permissions() to public;
 grant execute on function auth.current_permissions() to :AUTH_ANONYMOUS;
 grant execute on function auth.current_permissions() to :AUTH_USER;
 grant execute on function auth.current_permissions() to :AUTH_SERVICE;
-grant execute on function auth.current_user_id() to public;
-grant execute on function auth.current_user_id() to :AUTH_ANONYMOUS;
 grant execute on function auth.current_user_id() to :AUTH_USER;
 grant execute on function auth.current_user_id() to :AUTH_SERVICE;
-grant execute on function auth.data_health(at timestamp with time zone) to public;
 grant execute on function auth.data_health(at timestamp with time zone) to :AUTH_AUTHENTICATOR;
-grant execute on function auth.delete_role(name text) to public;
 grant execute on function auth.delete_role(name text) to :AUTH_USER;
 grant execute on function auth.delete_role(name text) to :AUTH_SERVICE;
-grant execute on function auth.delete_user(user_id uuid) to public;
 grant execute on function auth.delete_user(user_id uuid) to :AUTH_USER;
 grant execute on function auth.delete_user(user_id uuid) to :AUTH_SERVICE;
-grant execute on function auth.detach_audit_log_partition(partition regclass) to public;
-grant execute on function auth.ensure_audit_log_partition(month date) to public;
-grant execute on function auth.ensure_partition_for(table_name text, period_start timestamp without time zone) to public;
-grant execute on function auth.ensure_range_partition(parent regclass, partition_name text, lower_bound timestamp with time zone, upper_bound timestamp with time zone) to public;
-grant execute on function auth.ensure_security_event_partition(day date) to public;
-grant execute on function auth.grant_permission(role_name text, resource text, action auth.permission_action) to public;
 grant execute on function auth.grant_permission(role_name text, resource text, action auth.permission_action) to :AUTH_USER;
 grant execute on function auth.grant_permission(role_name text, resource text, action auth.permission_action) to :AUTH_SERVICE;
-grant execute on function auth.has_permission(resource text, action auth.permission_action) to public;
 grant execute on function auth.has_permission(resource text, action auth.permission_action) to :AUTH_ANONYMOUS;
 grant execute on function auth.has_permission(resource text, action auth.permission_action) to :AUTH_USER;
 grant execute on function auth.has_permission(resource text, action auth.permission_action) to :AUTH_SERVICE;
-grant execute on function auth.has_permissions(checks auth.permission_check[]) to public;
 grant execute on function auth.has_permissions(checks auth.permission_check[]) to :AUTH_ANONYMOUS;
 grant execute on function auth.has_permissions(checks auth.permission_check[]) to :AUTH_USER;
 grant execute on function auth.has_permissions(checks auth.permission_check[]) to :AUTH_SERVICE;
-grant execute on function auth.new_api_key_secret() to public;
-grant execute on function auth.partition_bounds(parent regclass) to public;
-grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to public;
 grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to :AUTH_ANONYMOUS;
 grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to :AUTH_USER;
 grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to :AUTH_SERVICE;
-grant execute on function auth.record_job_run(job text, started_at timestamp with time zone, succeeded boolean, detail jsonb) to public;
-grant execute on function auth.record_security_event(type text, description text, detail jsonb) to public;
-grant execute on function auth.record_security_events(events jsonb) to public;
 grant execute on function auth.record_security_events(events jsonb) to :AUTH_AUTHENTICATOR;
-grant execute on function auth.require_permission(resource text, action auth.permission_action, doing text) to public;
 grant execute on function auth.require_permission(resource text, action auth.permission_action, doing text) to :AUTH_USER;
 grant execute on function auth.require_permission(resource text, action auth.permission_action, doing text) to :AUTH_SERVICE;
-grant execute on function auth.revoke_api_key(id uuid) to public;
 grant execute on function auth.revoke_api_key(id uuid) to :AUTH_USER;
 grant execute on function auth.revoke_api_key(id uuid) to :AUTH_SERVICE;
-grant execute on function auth.revoke_permission(role_name text, resource text, action auth.permission_action) to public;
 grant execute on function auth.revoke_permission(role_name text, resource text, action auth.permission_action) to :AUTH_USER;
 grant execute on function auth.revoke_permission(role_name text, resource text, action auth.permission_action) to :AUTH_SERVICE;
-grant execute on function auth.revoke_role(user_id uuid, role_name text) to public;
 grant execute on function auth.revoke_role(user_id uuid, role_name text) to :AUTH_USER;
 grant execute on function auth.revoke_role(user_id uuid, role_name text) to :AUTH_SERVICE;
-grant execute on function auth.rotate_api_key(id uuid, grace_seconds integer) to public;
 grant execute on function auth.rotate_api_key(id uuid, grace_seconds integer) to :AUTH_USER;
 grant execute on function auth.rotate_api_key(id uuid, grace_seconds integer) to :AUTH_SERVICE;
-grant execute on function auth.run_partition_maintenance(at timestamp with time zone, dry_run boolean) to public;
-grant execute on function auth.sync_current_user() to public;
 grant execute on function auth.sync_current_user() to :AUTH_USER;
-grant execute on function auth.tg_audit_change() to public;
-grant execute on function auth.tg_audit_logs_append_only() to public;
-grant execute on function auth.tg_audit_logs_prepare() to public;
-grant execute on function auth.tg_set_updated_at() to public;
-grant execute on function auth.tg_user_roles_set_assigner() to public;
-grant execute on function auth.update_user(user_id uuid, display_name text, status auth.user_status) to public;
 grant execute on function auth.update_user(user_id uuid, display_name text, status auth.user_status) to :AUTH_USER;
 grant execute on function auth.update_user(user_id uuid, display_name text, status auth.user_status) to :AUTH_SERVICE;
-grant execute on function auth.users_permissions(u auth.users) to public;
 grant execute on function auth.users_permissions(u auth.users) to :AUTH_USER;
 grant execute on function auth.users_permissions(u auth.users) to :AUTH_SERVICE;
-grant execute on function auth.users_roles(u auth.users) to public;
 grant execute on function auth.users_roles(u auth.users) to :AUTH_USER;
 grant execute on function auth.users_roles(u auth.users) to :AUTH_SERVICE;
-grant execute on function auth.verify_api_key(key text) to public;
-grant execute on function auth.verify_api_key(key text) to :AUTH_AUTHENTICATOR;
 grant execute on function auth.verify_api_key(key text) to :AUTH_ANONYMOUS;
 grant execute on function auth.verify_api_key(key text) to :AUTH_USER;
 grant execute on function auth.verify_api_key(key text) to :AUTH_SERVICE;
-grant execute on function auth.verify_audit_chain(from_seq bigint, to_seq bigint) to public;
 grant usage on schema auth to :AUTH_AUTHENTICATOR;
 grant usage on schema auth to :AUTH_ANONYMOUS;
 grant usage on schema auth to :AUTH_USER;
@@ -2571,14 +2506,10 @@ grant insert on table auth.permissions to :AUTH_USER; -- column action
 grant insert on table auth.permissions to :AUTH_SERVICE; -- column action
 grant insert on table auth.permissions to :AUTH_USER; -- column description
 grant insert on table auth.permissions to :AUTH_SERVICE; -- column description
-grant update on table auth.permissions to :AUTH_USER; -- column description
-grant update on table auth.permissions to :AUTH_SERVICE; -- column description
 grant insert on table auth.permissions to :AUTH_USER; -- column resource
 grant insert on table auth.permissions to :AUTH_SERVICE; -- column resource
 grant insert on table auth.permissions to :AUTH_USER; -- column tier
 grant insert on table auth.permissions to :AUTH_SERVICE; -- column tier
-grant delete on table auth.permissions to :AUTH_USER;
-grant delete on table auth.permissions to :AUTH_SERVICE;
 grant select on table auth.permissions to :AUTH_USER;
 grant select on table auth.permissions to :AUTH_SERVICE;
 grant insert on table auth.role_permissions to :AUTH_USER; -- column permission_id
@@ -2591,8 +2522,6 @@ grant select on table auth.role_permissions to :AUTH_USER;
 grant select on table auth.role_permissions to :AUTH_SERVICE;
 grant insert on table auth.roles to :AUTH_USER; -- column description
 grant insert on table auth.roles to :AUTH_SERVICE; -- column description
-grant update on table auth.roles to :AUTH_USER; -- column description
-grant update on table auth.roles to :AUTH_SERVICE; -- column description
 grant insert on table auth.roles to :AUTH_USER; -- column name
 grant insert on table auth.roles to :AUTH_SERVICE; -- column name
 grant insert on table auth.roles to :AUTH_USER; -- column tier
@@ -2620,8 +2549,6 @@ grant delete on table auth.users to :AUTH_SERVICE;
 grant select on table auth.users to :AUTH_USER;
 grant select on table auth.users to :AUTH_SERVICE;
 grant usage on type archive.exports to public;
-grant usage on type auth.api_key_standing to public;
-grant usage on type auth.api_key_verification to public;
 grant usage on type auth.api_keys to public;
 grant usage on type auth.audit_chain_checkpoints to public;
 grant usage on type auth.audit_chain_head to public;
@@ -2631,12 +2558,8 @@ grant usage on type auth.audit_logs_y2026m12 to public;
 grant usage on type auth.audit_logs_y2027m01 to public;
 grant usage on type auth.audit_logs_y2027m02 to public;
 grant usage on type auth.audit_logs_y2027m03 to public;
-grant usage on type auth.audit_result to public;
-grant usage on type auth.issued_api_key to public;
 grant usage on type auth.job_runs to public;
 grant usage on type auth.partition_policies to public;
-grant usage on type auth.permission_action to public;
-grant usage on type auth.permission_check to public;
 grant usage on type auth.permissions to public;
 grant usage on type auth.role_permissions to public;
 grant usage on type auth.roles to public;
@@ -2650,7 +2573,10 @@ grant usage on type auth.security_events_p20261207 to public;
 grant usage on type auth.security_events_p20261208 to public;
 grant usage on type auth.security_events_p20261209 to public;
 grant usage on type auth.security_events_p20261210 to public;
-grant usage on type auth.tier to public;
 grant usage on type auth.user_roles to public;
-grant usage on type auth.user_status to public;
 grant usage on type auth.users to public;
+
+-- default privileges
+
+alter default privileges grant usage on types to :DATABASE_OWNER;
+alter default privileges grant execute on functions to :DATABASE_OWNER;

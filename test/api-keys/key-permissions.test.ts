@@ -81,7 +81,7 @@ test("a key cannot be given a permission its creator does not hold", async () =>
   await roleWithPermissions(bed.db, "key_manager", "system", ["api_keys:write", "users:read"]);
   const manager = await personWithRoles(bed.db, bed.issuer, ["key_manager"]);
   await expect(createKey(bed.url, manager.headers, { tier: "system", permissions: ["users:delete"] })).rejects.toThrow(
-    "permission denied: a key cannot be given users:delete, which you do not hold",
+    'permission denied: issuing API key "test key" needs users:delete, which you do not hold',
   );
   const allowed = await createKey(bed.url, manager.headers, { tier: "system", permissions: ["users:read"] });
   expect(allowed.permissions).toEqual(["users:read"]);
@@ -109,6 +109,6 @@ test("a permission not written resource:action is refused", async () => {
 test("a key cannot issue a key with more than it holds", async () => {
   const { key } = await createKey(bed.url, admin.headers, { tier: "system", permissions: ["api_keys:write", "users:read"] });
   await expect(createKey(bed.url, { "x-api-key": key }, { tier: "system", permissions: ["users:delete"] })).rejects.toThrow(
-    "permission denied: a key cannot be given users:delete, which you do not hold",
+    'permission denied: issuing API key "test key" needs users:delete, which you do not hold',
   );
 });
