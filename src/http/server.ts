@@ -13,6 +13,7 @@ import type { RoleNames } from "../config/roles.js";
 import { availabilityPlugin, type DatabaseAvailability } from "../db/availability.js";
 import { registry } from "../observability/metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
+import type { DeniedAttemptLog } from "../audit/denied-attempt-log.js";
 import { makePreset } from "../graphql/preset.js";
 import { authentication } from "./authentication.js";
 import { corsPolicy } from "./cors-policy.js";
@@ -37,6 +38,8 @@ export interface HttpServerOptions {
   limits: LimitsConfig;
   availability: DatabaseAvailability;
   securityEvents: SecurityEventQueue;
+  /** Where refused mutations are audited, coalesced. */
+  deniedAttempts: DeniedAttemptLog;
   watch?: { superuserConnectionString: string };
   /** Checks bearer tokens instead of the configured issuer's verifier (the benchmark's run without signature checks). */
   tokenVerifier?: TokenVerifier;
@@ -85,7 +88,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     databaseGate(options.availability),
     authentication({
       verifier: options.tokenVerifier ?? verifierFor(options.auth.issuer),
-      verifyApiKey: apiKeyVerifier(options.pool),
+      verifyApiKey: apiKeyVerifier(options.pool, options.securityEvents),
       userSync: new UserSync(options.pool),
       securityEvents: options.securityEvents,
       auth: options.auth,

@@ -1,0 +1,161 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { SecurityEventQueue, type SecurityEvent } from "../../src/security/event-queue.js";
+import { createTestDatabase, testConfig, type TestDatabase } from "../helpers/database.js";
+import { graphql, type GraphQLResponse } from "../helpers/http.js";
+import { personWithRoles } from "../helpers/people.js";
+import { startTestService, type TestService } from "../helpers/service.js";
+import { TestIssuer } from "../helpers/test-issuer.js";
+
+// An attacker's 300 refused operations, sent as 15 requests of 20 aliases so
+// that they stay under any alias limit: the records must not grow with them.
+const REQUESTS = 15;
+const ALIASES = 20;
+
+let db: TestDatabase;
+let issuer: TestIssuer;
+const running: TestService[] = [];
+beforeAll(async () => {
+  issuer = await TestIssuer.start();
+  db = await createTestDatabase();
+});
+afterEach(async () => {
+  while (running.length > 0) await running.pop()!.stop();
+});
+afterAll(async () => {
+  await issuer?.close();
+  await db?.drop();
+});
+
+/** auth-db on this file's database; each test gets its own, so failed-authentication counts do not carry over. */
+async function serve(env: Record<string, string> = {}): Promise<TestService> {
+  const config = testConfig({ env: { KEYCLOAK_ISSUER: issuer.issuer, KEYCLOAK_AUDIENCE: "auth-db", ...env } });
+  const service = await startTestService({ ...config, database: db.config.database });
+  running.push(service);
+  return service;
+}
+
+/** Stops a service started by serve(): whatever it holds back is written now. */
+async function stop(service: TestService): Promise<void> {
+  running.splice(running.indexOf(service), 1);
+  await service.stop();
+}
+
+function aliased(field: (index: number) => string): string {
+  return `mutation { ${Array.from({ length: ALIASES }, (_, index) => `a${index}: ${field(index)}`).join(" ")} }`;
+}
+
+const CREATE_ROLES = aliased((index) => `createRole(input: { name: "attack_${index}", tier: business }) { clientMutationId }`);
+
+async function sendAll(url: string, query: string, headers: Record<string, string> = {}): Promise<GraphQLResponse[]> {
+  const responses: GraphQLResponse[] = [];
+  for (let request = 0; request < REQUESTS; request++) responses.push(await graphql(url, query, {}, headers));
+  return responses;
+}
+
+async function rows<T = Record<string, unknown>>(sql: string, values: unknown[] = []): Promise<T[]> {
+  return (await db.asOwner((client) => client.query(sql, values))).rows as T[];
+}
+
+test("300 refused mutations of a signed-in caller become one ACCESS_DENIED row and one REQUEST_DENIED event counting 300", async () => {
+  const service = await serve();
+  const auditor = await personWithRoles(db, issuer, ["sys_auditor"]);
+  const responses = await sendAll(service.url, CREATE_ROLES, auditor.headers);
+  expect(responses.every((response) => response.status === 200 && response.body.errors?.length === ALIASES)).toBe(true);
+  await stop(service);
+  const denied = await rows(
+    "select action, resource, ip_address, actor_type, detail from auth.audit_logs where user_id = $1 and event_type = 'ACCESS_DENIED'",
+    [auditor.sub],
+  );
+  expect(denied).toEqual([
+    {
+      action: "createRole",
+      resource: "auth_config",
+      ip_address: "127.0.0.1",
+      actor_type: "user",
+      detail: expect.objectContaining({ permission: "auth_config:write", count: REQUESTS * ALIASES }),
+    },
+  ]);
+  expect(await rows("select type, ip_address, detail from auth.security_events where user_id = $1", [auditor.sub])).toEqual([
+    {
+      type: "REQUEST_DENIED",
+      ip_address: "127.0.0.1",
+      detail: expect.objectContaining({ field: "createRole", permission: "auth_config:write", count: REQUESTS * ALIASES }),
+    },
+  ]);
+});
+
+test("auth.verify_api_key writes no security event itself", async () => {
+  const before = await rows("select id from auth.security_events");
+  await rows("select * from auth.verify_api_key($1)", [`adb_${randomBytes(32).toString("base64url")}`]);
+  await rows("select * from auth.verify_api_key($1)", ["not a key"]);
+  expect(await rows("select id from auth.security_events")).toEqual(before);
+});
+
+test("300 failed verifyApiKey calls are queued by the server as one API_KEY_REJECTED event per prefix and code", async () => {
+  const service = await serve();
+  const gateway = await personWithRoles(db, issuer, []);
+  const prefix = `adb_${randomBytes(4).toString("hex").slice(0, 6)}`;
+  const guesses = aliased(() => `verifyApiKey(input: { key: "${prefix}${randomBytes(32).toString("base64url").slice(0, 37)}" }) { result { valid code } }`);
+  const responses = await sendAll(service.url, guesses, gateway.headers);
+  expect(responses.every((response) => response.status === 200 && !response.body.errors)).toBe(true);
+  expect(Object.values(responses[0]!.body.data!)[0]).toEqual({ result: { valid: false, code: "NOT_FOUND" } });
+  // Nothing was written on the request path.
+  expect(await rows("select id from auth.security_events where detail->>'key_prefix' = $1", [prefix])).toEqual([]);
+  await stop(service);
+  expect(await rows("select type, ip_address, detail from auth.security_events where detail->>'key_prefix' = $1", [prefix])).toEqual([
+    {
+      type: "API_KEY_REJECTED",
+      ip_address: "127.0.0.1",
+      detail: expect.objectContaining({ code: "NOT_FOUND", key_prefix: prefix, count: REQUESTS * ALIASES }),
+    },
+  ]);
+});
+
+test("one malformed event does not drop the other events of its batch", async () => {
+  const pool = new pg.Pool({ connectionString: db.config.database.authenticatorUrl, max: 1 });
+  const queue = new SecurityEventQueue(pool, { capacity: 100, flushIntervalMs: 60_000 });
+  const tag = randomBytes(4).toString("hex");
+  try {
+    queue.record({ type: "BATCH_GOOD", description: `${tag} before`, ip_address: "192.0.2.1" });
+    queue.record({
+      type: "BATCH_MALFORMED",
+      description: tag,
+      ip_address: "garbage, 10.0.0.1",
+      created_at: "yesterday",
+      detail: ["not", "an", "object"],
+    } as unknown as SecurityEvent);
+    queue.record({ type: "bad type; drop table", description: tag });
+    queue.record({ type: "BATCH_GOOD", description: `${tag} after`, ip_address: "2001:db8::1" });
+    await queue.flush();
+  } finally {
+    await queue.stop();
+    await pool.end();
+  }
+  expect(await rows("select type, description, ip_address, detail from auth.security_events where description like $1 order by id", [`${tag}%`])).toEqual([
+    { type: "BATCH_GOOD", description: `${tag} before`, ip_address: "192.0.2.1", detail: {} },
+    { type: "BATCH_MALFORMED", description: tag, ip_address: null, detail: {} },
+    { type: "BATCH_GOOD", description: `${tag} after`, ip_address: "2001:db8::1", detail: {} },
+  ]);
+});
+
+test("auth.record_security_events writes the valid events of a batch and neutralises bad fields", async () => {
+  const tag = randomBytes(4).toString("hex");
+  const batch = [
+    { type: "SQL_GOOD", description: tag, ip_address: "192.0.2.9" },
+    { type: "SQL_NEUTRALISED", description: tag, ip_address: "garbage", created_at: "not a time", detail: "text" },
+    { type: "not a type", description: tag },
+    "not an event",
+    { type: "SQL_GOOD", description: tag, created_at: new Date().toISOString() },
+  ];
+  const written = await db.asRoot(async (client) => {
+    await client.query(`set role ${db.config.database.roles.authenticator}`);
+    return (await client.query("select auth.record_security_events($1::jsonb) as n", [JSON.stringify(batch)])).rows[0].n;
+  });
+  expect(written).toBe(3);
+  expect(await rows("select type, ip_address, detail from auth.security_events where description = $1 order by id", [tag])).toEqual([
+    { type: "SQL_GOOD", ip_address: "192.0.2.9", detail: {} },
+    { type: "SQL_NEUTRALISED", ip_address: null, detail: {} },
+    { type: "SQL_GOOD", ip_address: null, detail: {} },
+  ]);
+});
