@@ -16,6 +16,7 @@ import type { SecurityEventQueue } from "../security/event-queue.js";
 import type { DeniedAttemptLog } from "../audit/denied-attempt-log.js";
 import { makePreset } from "../graphql/preset.js";
 import { authentication } from "./authentication.js";
+import { validatedClientAddress } from "./client-address.js";
 import { corsPolicy } from "./cors-policy.js";
 import { databaseGate } from "./database-gate.js";
 import { errorHandler } from "./error-handler.js";
@@ -63,6 +64,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.limits.trustProxy);
+  validatedClientAddress(app);
   app.use(requestLog());
   app.get("/health", healthHandler(options.pool, options.health));
   if (options.metrics) {

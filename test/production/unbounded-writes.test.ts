@@ -57,6 +57,15 @@ async function rows<T = Record<string, unknown>>(sql: string, values: unknown[] 
   return (await db.asOwner((client) => client.query(sql, values))).rows as T[];
 }
 
+async function eventually<T>(read: () => Promise<T[]>): Promise<T[]> {
+  for (let tries = 0; tries < 100; tries++) {
+    const found = await read();
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return read();
+}
+
 test("300 refused mutations of a signed-in caller become one ACCESS_DENIED row and one REQUEST_DENIED event counting 300", async () => {
   const service = await serve();
   const auditor = await personWithRoles(db, issuer, ["sys_auditor"]);
@@ -110,6 +119,35 @@ test("300 failed verifyApiKey calls are queued by the server as one API_KEY_REJE
       detail: expect.objectContaining({ code: "NOT_FOUND", key_prefix: prefix, count: REQUESTS * ALIASES }),
     },
   ]);
+});
+
+test("with TRUST_PROXY, a garbage X-Forwarded-For leaves the address unset and the refusal is still recorded", async () => {
+  const service = await serve({ TRUST_PROXY: "true", REFUSAL_RECORD_WINDOW_MS: "50" });
+  const auditor = await personWithRoles(db, issuer, ["sys_auditor"]);
+  const response = await graphql(
+    service.url,
+    'mutation { createRole(input: { name: "forwarded", tier: business }) { clientMutationId } }',
+    {},
+    { ...auditor.headers, "x-forwarded-for": "not-an-address" },
+  );
+  expect(response.status).toBe(200);
+  const audited = await eventually(() => rows("select action, ip_address from auth.audit_logs where user_id = $1 and event_type = 'ACCESS_DENIED'", [auditor.sub]));
+  expect(audited).toEqual([{ action: "createRole", ip_address: null }]);
+  const events = await eventually(() => rows("select type, ip_address from auth.security_events where user_id = $1", [auditor.sub]));
+  expect(events).toEqual([{ type: "REQUEST_DENIED", ip_address: null }]);
+});
+
+test("with TRUST_PROXY, a valid X-Forwarded-For is the recorded address", async () => {
+  const service = await serve({ TRUST_PROXY: "true", REFUSAL_RECORD_WINDOW_MS: "50" });
+  const auditor = await personWithRoles(db, issuer, ["sys_auditor"]);
+  await graphql(
+    service.url,
+    'mutation { createRole(input: { name: "forwarded", tier: business }) { clientMutationId } }',
+    {},
+    { ...auditor.headers, "x-forwarded-for": "203.0.113.7" },
+  );
+  const audited = await eventually(() => rows("select ip_address from auth.audit_logs where user_id = $1 and event_type = 'ACCESS_DENIED'", [auditor.sub]));
+  expect(audited).toEqual([{ ip_address: "203.0.113.7" }]);
 });
 
 test("one malformed event does not drop the other events of its batch", async () => {
