@@ -9,6 +9,7 @@ import { deniedAttemptsPlugin } from "../audit/denied-attempts.js";
 import type { AuthenticatedRequest } from "../http/authentication.js";
 import { GraphQLMetricsPlugin } from "../observability/graphql-metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
+import { CredentialsRequiredPlugin } from "./credentials-required.js";
 import { maskError } from "./errors.js";
 import { HasPermissionsInputPlugin } from "./has-permissions-input.js";
 import { withRequestTransactions } from "./request-pg-adaptor.js";
@@ -57,6 +58,7 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
     plugins: [
+      CredentialsRequiredPlugin,
       deniedAttemptsPlugin(options.securityEvents, options.deniedAttempts),
       verifyApiKeyEventsPlugin(options.securityEvents),
       GraphQLMetricsPlugin,

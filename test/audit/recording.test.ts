@@ -131,6 +131,6 @@ test("issuing a key is recorded without its hash", async () => {
 
 test("bookkeeping alone (a key's last use) is not recorded as a change", async () => {
   const { key, id } = await createKey(bed.url, admin.headers);
-  await verifyKey(bed.url, key);
+  await verifyKey(bed.url, key, admin.headers);
   expect(await auditRows("resource = 'api_keys' and resource_id = $1 and action = 'update'", [id])).toEqual([]);
 });

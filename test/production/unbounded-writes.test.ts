@@ -66,6 +66,53 @@ async function eventually<T>(read: () => Promise<T[]>): Promise<T[]> {
   return read();
 }
 
+test("anonymous mutations are refused with 401 CREDENTIALS_REQUIRED before they run, and write nothing", async () => {
+  const service = await serve();
+  const auditBefore = await rows("select id from auth.audit_logs");
+  const eventsBefore = await rows("select id from auth.security_events");
+  const responses = await sendAll(service.url, CREATE_ROLES);
+  await stop(service);
+  expect(new Set(responses.map((response) => response.status))).toEqual(new Set([401]));
+  expect(responses[0]!.body).toEqual({
+    errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: "UNAUTHENTICATED", reason: "CREDENTIALS_REQUIRED" }) })],
+  });
+  expect(responses[0]!.body.errors![0]!.message).toMatch(/credentials required/);
+  expect(responses[0]!.headers.get("www-authenticate")).toMatch(/^Bearer realm="auth-db"/);
+  expect(await rows("select id from auth.audit_logs")).toEqual(auditBefore);
+  expect(await rows("select id from auth.security_events")).toEqual(eventsBefore);
+  expect(await rows("select name from auth.roles where name like 'attack_%'")).toEqual([]);
+});
+
+test("an anonymous mutation is refused whatever the request's shape (application/graphql)", async () => {
+  const service = await serve();
+  const response = await fetch(`${service.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/graphql", accept: "application/json" },
+    body: 'mutation { createRole(input: { name: "attack_raw", tier: business }) { clientMutationId } }',
+  });
+  const body = (await response.json()) as GraphQLResponse["body"];
+  expect({ status: response.status, reason: body.errors?.[0]?.extensions?.reason }).toEqual({ status: 401, reason: "CREDENTIALS_REQUIRED" });
+  expect(await rows("select name from auth.roles where name = 'attack_raw'")).toEqual([]);
+});
+
+test("anonymous verifyApiKey is refused too: gateways verify keys with credentials of their own", async () => {
+  const service = await serve();
+  const eventsBefore = await rows("select id from auth.security_events");
+  const response = await graphql(service.url, 'mutation { verifyApiKey(input: { key: "adb_guess" }) { result { valid code } } }');
+  await stop(service);
+  expect({ status: response.status, reason: response.body.errors?.[0]?.extensions?.reason }).toEqual({
+    status: 401,
+    reason: "CREDENTIALS_REQUIRED",
+  });
+  expect(await rows("select id from auth.security_events")).toEqual(eventsBefore);
+});
+
+test("anonymous queries still run", async () => {
+  const service = await serve();
+  const { status, body } = await graphql(service.url, '{ hasPermission(resource: "users", action: read) }');
+  expect({ status, body }).toEqual({ status: 200, body: { data: { hasPermission: false } } });
+});
+
 test("300 refused mutations of a signed-in caller become one ACCESS_DENIED row and one REQUEST_DENIED event counting 300", async () => {
   const service = await serve();
   const auditor = await personWithRoles(db, issuer, ["sys_auditor"]);
