@@ -1352,37 +1352,55 @@ $function$;
 comment on function auth.partition_bounds(parent regclass) is '@behavior -*
 The partitions of a range-partitioned table with their bounds, read from the catalogue.';
 
-CREATE OR REPLACE FUNCTION auth.record_denied_attempt(operation text, message text, permission text)
- RETURNS void
+CREATE OR REPLACE FUNCTION auth.record_denied_attempts(attempts jsonb)
+ RETURNS integer
  LANGUAGE plpgsql
  SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
 declare
-  v_actor record;
+  v_count integer;
 begin
-  if operation is null or operation !~ '^[A-Za-z_][A-Za-z0-9_]{0,127}$' then
-    raise exception 'operation: expected a GraphQL field name, got %', operation using errcode = '22023';
+  if jsonb_typeof(attempts) is distinct from 'array' or jsonb_array_length(attempts) > 10000 then
+    raise exception 'attempts: expected a JSON array of at most 10000 denied attempts' using errcode = '22023';
   end if;
-  select * into v_actor from auth.audit_actor();
+  -- The refused transactions rolled back, so the server names the actor; only
+  -- the server's own role may call this. Entries without a valid operation or
+  -- actor are skipped, invalid optional fields left out.
   insert into auth.audit_logs (
     event_type, action, resource, result, detail, user_id, actor_type, ip_address, user_agent, trace_id
-  ) values (
-    'ACCESS_DENIED',
-    operation,
-    nullif(split_part(coalesce(permission, ''), ':', 1), ''),
-    'DENIED',
-    jsonb_strip_nulls(jsonb_build_object('permission', permission, 'message', left(message, 500))),
-    v_actor.user_id,
-    v_actor.actor_type,
-    nullif(current_setting('request.ip', true), '')::inet,
-    nullif(current_setting('request.user_agent', true), ''),
-    nullif(current_setting('request.trace_id', true), '')
-  );
+  )
+  select 'ACCESS_DENIED',
+         a.entry ->> 'operation',
+         nullif(split_part(coalesce(a.permission, ''), ':', 1), ''),
+         'DENIED',
+         jsonb_strip_nulls(jsonb_build_object(
+           'permission', a.permission,
+           'message', left(a.entry ->> 'message', 500),
+           'count', case when a.entry ->> 'count' ~ '^[1-9][0-9]{0,17}$' then (a.entry ->> 'count')::bigint else 1 end,
+           'first_at', case when pg_input_is_valid(a.entry ->> 'first_at', 'timestamptz') then a.entry ->> 'first_at' end,
+           'last_at', case when pg_input_is_valid(a.entry ->> 'last_at', 'timestamptz') then a.entry ->> 'last_at' end
+         )),
+         left(a.entry ->> 'user_id', 255),
+         a.entry ->> 'actor_type',
+         case when pg_input_is_valid(a.entry ->> 'ip_address', 'inet') then (a.entry ->> 'ip_address')::inet end,
+         left(a.entry ->> 'user_agent', 512),
+         case when a.entry ->> 'trace_id' ~ '^[0-9a-f]{32}$' then a.entry ->> 'trace_id' end
+    from (
+      select e as entry,
+             case when e ->> 'permission' ~ '^[a-z][a-z0-9_]*:[a-z]+$' then e ->> 'permission' end as permission
+        from jsonb_array_elements(attempts) as e
+       where jsonb_typeof(e) = 'object'
+    ) as a
+   where a.entry ->> 'operation' ~ '^[A-Za-z_][A-Za-z0-9_]{0,127}$'
+     and a.entry ->> 'actor_type' in ('user', 'service')
+     and coalesce(a.entry ->> 'user_id', '') <> '';
+  get diagnostics v_count = row_count;
+  return v_count;
 end;
 $function$;
-comment on function auth.record_denied_attempt(operation text, message text, permission text) is '@behavior -*
-Records a refused mutation (result DENIED). The refused transaction rolled back, so the server calls this in a transaction of its own, with the same request settings.';
+comment on function auth.record_denied_attempts(attempts jsonb) is '@behavior -*
+Audits refused mutations as ACCESS_DENIED rows (result DENIED), one per caller, operation, address and window with its count, written by the server after the refused transactions rolled back. Only the server''s role may call it, since it names the actor. Returns how many rows were stored; invalid entries are skipped.';
 
 CREATE OR REPLACE FUNCTION auth.record_job_run(job text, started_at timestamp with time zone, succeeded boolean, detail jsonb)
  RETURNS void
@@ -1394,26 +1412,6 @@ AS $function$
 $function$;
 comment on function auth.record_job_run(job text, started_at timestamp with time zone, succeeded boolean, detail jsonb) is '@behavior -*
 Records how a scheduled job run ended.';
-
-CREATE OR REPLACE FUNCTION auth.record_security_event(type text, description text, detail jsonb)
- RETURNS void
- LANGUAGE sql
- SET search_path TO 'pg_catalog'
-AS $function$
-  insert into auth.security_events (type, description, user_id, user_name, ip_address, user_agent, detail)
-  values (
-    type,
-    description,
-    nullif(current_setting('jwt.claims.sub', true), ''),
-    nullif(current_setting('jwt.claims.preferred_username', true), ''),
-    nullif(current_setting('request.ip', true), '')::inet,
-    nullif(current_setting('request.user_agent', true), ''),
-    coalesce(detail, '{}')
-      || jsonb_strip_nulls(jsonb_build_object('trace_id', nullif(current_setting('request.trace_id', true), '')))
-  )
-$function$;
-comment on function auth.record_security_event(type text, description text, detail jsonb) is '@behavior -*
-Records a security event with the request''s actor, ip, user agent and trace id.';
 
 CREATE OR REPLACE FUNCTION auth.record_security_events(events jsonb)
  RETURNS integer
@@ -1427,19 +1425,33 @@ begin
   if jsonb_typeof(events) is distinct from 'array' or jsonb_array_length(events) > 10000 then
     raise exception 'events: expected a JSON array of at most 10000 events' using errcode = '22023';
   end if;
+  -- Entries that are not events (no object, no valid type) are skipped; a field
+  -- its column cannot hold is left out rather than failing the whole batch.
   insert into auth.security_events (type, description, user_id, user_name, client_id, ip_address, user_agent, detail, created_at)
-  select e.type, e.description, e.user_id, e.user_name, e.client_id, e.ip_address, e.user_agent,
-         coalesce(e.detail, '{}'), coalesce(e.created_at, now())
-    from jsonb_to_recordset(events) as e(
-      type text, description text, user_id text, user_name text, client_id text,
-      ip_address inet, user_agent text, detail jsonb, created_at timestamptz
-    );
+  select e ->> 'type',
+         left(e ->> 'description', 1000),
+         left(e ->> 'user_id', 255),
+         left(e ->> 'user_name', 255),
+         left(e ->> 'client_id', 255),
+         case when pg_input_is_valid(e ->> 'ip_address', 'inet') then (e ->> 'ip_address')::inet end,
+         left(e ->> 'user_agent', 512),
+         case when jsonb_typeof(e -> 'detail') = 'object' then e -> 'detail' else '{}'::jsonb end,
+         coalesce(
+           case when pg_input_is_valid(e ->> 'created_at', 'timestamptz') then
+             case when isfinite((e ->> 'created_at')::timestamptz) then (e ->> 'created_at')::timestamptz end
+           end,
+           now()
+         )
+    from jsonb_array_elements(events) as e
+   where jsonb_typeof(e) = 'object'
+     and jsonb_typeof(e -> 'type') = 'string'
+     and e ->> 'type' ~ '^[A-Z][A-Z0-9_]{0,63}$';
   get diagnostics v_count = row_count;
   return v_count;
 end;
 $function$;
 comment on function auth.record_security_events(events jsonb) is '@behavior -*
-Inserts a batch of security events collected by the server (rejected tokens, denied requests).';
+Inserts a batch of security events collected by the server''s bounded queue (rejected credentials, coalesced refusals), the only writer of security events. Returns how many were stored: invalid entries are skipped and invalid fields left out, so one bad event never drops the others.';
 
 CREATE OR REPLACE FUNCTION auth.require_caller_holds(permissions text[], doing text)
  RETURNS void
@@ -2154,19 +2166,10 @@ begin
     return row(true, v_code, v_row.id, v_row.service_name, v_row.tier, to_jsonb(v_standing.permissions))::auth.api_key_verification;
   end if;
 
-  perform auth.record_security_event(
-    'API_KEY_REJECTED',
-    format('API key verification failed: %s', v_code),
-    jsonb_strip_nulls(jsonb_build_object(
-      'code', v_code,
-      'key_prefix', regexp_replace(left(coalesce(key, ''), 10), '[^\x21-\x7e]', '?', 'g'),
-      'key_id', v_row.id
-    ))
-  );
   return row(false, v_code, null, null, null, null)::auth.api_key_verification;
 end;
 $function$;
-comment on function auth.verify_api_key(key text) is 'Verifies an API key: VALID with the key''s id, service, tier and what it holds now (its permissions, admin expanded, narrowed by its issuer''s), or NOT_FOUND, EXPIRED, REVOKED (also when the key that issued it is), MALFORMED. Failures are recorded as security events with the key''s prefix, never the key.';
+comment on function auth.verify_api_key(key text) is 'Verifies an API key: VALID with the key''s id, service, tier and what it holds now (its permissions, admin expanded, narrowed by its issuer''s), or NOT_FOUND, EXPIRED, REVOKED (also when the key that issued it is), MALFORMED. It writes no security event itself (a caller could make it write without bound): the server queues failures, coalesced, with the key''s prefix, never the key.';
 
 CREATE OR REPLACE FUNCTION auth.verify_audit_chain(from_seq bigint DEFAULT NULL::bigint, to_seq bigint DEFAULT NULL::bigint)
  RETURNS TABLE(intact boolean, first_broken_seq bigint, reason text, checked_rows bigint, head_seq bigint, head_hash text)
@@ -2444,9 +2447,7 @@ grant execute on function auth.has_permission(resource text, action auth.permiss
 grant execute on function auth.has_permissions(checks auth.permission_check[]) to :AUTH_ANONYMOUS;
 grant execute on function auth.has_permissions(checks auth.permission_check[]) to :AUTH_USER;
 grant execute on function auth.has_permissions(checks auth.permission_check[]) to :AUTH_SERVICE;
-grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to :AUTH_ANONYMOUS;
-grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to :AUTH_USER;
-grant execute on function auth.record_denied_attempt(operation text, message text, permission text) to :AUTH_SERVICE;
+grant execute on function auth.record_denied_attempts(attempts jsonb) to :AUTH_AUTHENTICATOR;
 grant execute on function auth.record_security_events(events jsonb) to :AUTH_AUTHENTICATOR;
 grant execute on function auth.require_permission(resource text, action auth.permission_action, doing text) to :AUTH_USER;
 grant execute on function auth.require_permission(resource text, action auth.permission_action, doing text) to :AUTH_SERVICE;

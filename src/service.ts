@@ -1,4 +1,5 @@
 import { startAuditChainer, type AuditChainer } from "./audit/chainer.js";
+import { DeniedAttemptLog } from "./audit/denied-attempt-log.js";
 import { checkRoleMapping } from "./auth/role-mapping.js";
 import type { TokenVerifier } from "./auth/token-verifier.js";
 import type { Config } from "./config/config.js";
@@ -54,12 +55,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const availability = new DatabaseAvailability(pool);
     pool.on("error", (error) => availability.report(error));
     closers.push(() => availability.stop());
-    const securityEvents = new SecurityEventQueue(pool, { capacity: 10_000, flushIntervalMs: 250 });
+    const securityEvents = new SecurityEventQueue(pool, { capacity: 10_000, flushIntervalMs: 250, coalesce: config.audit.refusals });
     closers.push(() => securityEvents.stop());
     await checkRoleMapping(pool, config.auth.roleMapping);
 
     const auditChainer = startAuditChainer(pool, config.audit.chainIntervalMs);
     closers.push(() => auditChainer.stop());
+    // Stopped after the HTTP server has drained, before the chainer: its last rows are written, then linked.
+    const deniedAttempts = new DeniedAttemptLog(pool, config.audit.refusals);
+    closers.push(() => deniedAttempts.stop());
     if (config.lifecycle.schedulerInServer) {
       const scheduler = await startScheduler(jobContextFor(config));
       closers.push(() => scheduler.stop());
@@ -76,6 +80,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       limits: config.limits,
       availability,
       securityEvents,
+      deniedAttempts,
       health: { startedAt, jobIntervalHours: JOB_INTERVAL_HOURS, minimumRunwayDays: 7 },
       tokenVerifier: options.tokenVerifier,
       watch:

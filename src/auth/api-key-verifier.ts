@@ -1,5 +1,7 @@
 import type pg from "pg";
 import { queryWithRequestSettings } from "../db/request-transaction.js";
+import { apiKeyRejection } from "../security/api-key-rejection.js";
+import type { SecurityEventQueue } from "../security/event-queue.js";
 
 /** What auth.verify_api_key answers. */
 export interface ApiKeyVerification {
@@ -15,11 +17,12 @@ export type ApiKeyVerifier = (key: string, settings: Record<string, string>) => 
 
 /**
  * Verifies keys with auth.verify_api_key, in a transaction carrying the
- * request's settings so that a failure is recorded with its ip and user
- * agent. The decision is SQL's; nothing about keys is cached here, so a
- * revocation counts on the very next request.
+ * request's settings. The decision is SQL's; nothing about keys is cached
+ * here, so a revocation counts on the very next request. A failure is
+ * queued as an API_KEY_REJECTED security event (coalesced, with the
+ * request's ip and user agent, the key's prefix and the code).
  */
-export function apiKeyVerifier(pool: pg.Pool): ApiKeyVerifier {
+export function apiKeyVerifier(pool: pg.Pool, securityEvents: SecurityEventQueue): ApiKeyVerifier {
   return async (key, settings) => {
     const { rows } = await queryWithRequestSettings<{
       valid: boolean;
@@ -30,6 +33,11 @@ export function apiKeyVerifier(pool: pg.Pool): ApiKeyVerifier {
       permissions: string[] | null;
     }>(pool, settings, { text: "select * from auth.verify_api_key($1)", values: [key] });
     const row = rows[0]!;
+    if (!row.valid) {
+      securityEvents.recordRepeated(
+        apiKeyRejection(row.code, key, { ip: settings["request.ip"], userAgent: settings["request.user_agent"] }),
+      );
+    }
     return {
       valid: row.valid,
       code: row.code,

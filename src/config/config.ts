@@ -108,6 +108,12 @@ export interface ObservabilityConfig {
 export interface AuditConfig {
   /** How often new audit rows are linked into the hash chain. */
   chainIntervalMs: number;
+  /**
+   * How refusals are recorded: one ACCESS_DENIED row (and one security event)
+   * per caller, operation and address per window, with a count; at most
+   * maxKeys such keys counted at once.
+   */
+  refusals: { windowMs: number; maxKeys: number };
 }
 
 export interface Config {
@@ -240,6 +246,13 @@ const envSchema = z.object({
     .min(50, "expected 50 to 60000 milliseconds")
     .max(60_000, "expected 50 to 60000 milliseconds")
     .default(1000),
+  REFUSAL_RECORD_WINDOW_MS: z.coerce
+    .number({ message: "expected milliseconds" })
+    .int("expected whole milliseconds")
+    .min(10, "expected 10 to 3600000 milliseconds")
+    .max(3_600_000, "expected 10 to 3600000 milliseconds")
+    .default(60_000),
+  REFUSAL_RECORD_MAX_KEYS: whole(1, 1_000_000, "keys").default(10_000),
   ARCHIVE_DIR: z.string().min(1).default(".data/archive"),
   ARCHIVE_S3_BUCKET: z
     .string()
@@ -540,7 +553,10 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
       clientId: env.KEYCLOAK_CLIENT_ID,
       roleMapping: env.KEYCLOAK_ROLE_MAPPING ?? [],
     },
-    audit: { chainIntervalMs: env.AUDIT_CHAIN_INTERVAL_MS },
+    audit: {
+      chainIntervalMs: env.AUDIT_CHAIN_INTERVAL_MS,
+      refusals: { windowMs: env.REFUSAL_RECORD_WINDOW_MS, maxKeys: env.REFUSAL_RECORD_MAX_KEYS },
+    },
     lifecycle: {
       archiveDir: path.resolve(cwd, env.ARCHIVE_DIR),
       archiveS3,

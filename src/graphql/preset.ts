@@ -4,13 +4,16 @@ import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { PostGraphileConnectionFilterPreset } from "postgraphile-plugin-connection-filter";
 import type { RoleNames } from "../config/roles.js";
+import type { DeniedAttemptLog } from "../audit/denied-attempt-log.js";
 import { deniedAttemptsPlugin } from "../audit/denied-attempts.js";
 import type { AuthenticatedRequest } from "../http/authentication.js";
 import { GraphQLMetricsPlugin } from "../observability/graphql-metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
+import { CredentialsRequiredPlugin } from "./credentials-required.js";
 import { maskError } from "./errors.js";
 import { HasPermissionsInputPlugin } from "./has-permissions-input.js";
 import { withRequestTransactions } from "./request-pg-adaptor.js";
+import { verifyApiKeyEventsPlugin } from "./verify-api-key-events.js";
 
 export interface PresetOptions {
   /** The authenticator pool: every request runs in its own transaction on it. */
@@ -20,6 +23,8 @@ export interface PresetOptions {
   /** Largest request body grafserv reads itself (express.json reads the rest). */
   maxRequestBytes?: number;
   securityEvents: SecurityEventQueue;
+  /** Where refused mutations are audited, coalesced. */
+  deniedAttempts: DeniedAttemptLog;
   /** More plugins, e.g. the server's own instrumentation. */
   plugins?: GraphileConfig.Plugin[];
   /** Rebuild the schema when the database changes (development); needs a superuser. */
@@ -52,7 +57,14 @@ export function makePreset(options: PresetOptions): AuthDbPreset {
   );
   const preset: GraphileConfig.Preset = {
     extends: [PostGraphileAmberPreset, PostGraphileConnectionFilterPreset, PgAggregatesPreset],
-    plugins: [deniedAttemptsPlugin(options.pool, options.securityEvents), GraphQLMetricsPlugin, HasPermissionsInputPlugin, ...(options.plugins ?? [])],
+    plugins: [
+      CredentialsRequiredPlugin,
+      deniedAttemptsPlugin(options.securityEvents, options.deniedAttempts),
+      verifyApiKeyEventsPlugin(options.securityEvents),
+      GraphQLMetricsPlugin,
+      HasPermissionsInputPlugin,
+      ...(options.plugins ?? []),
+    ],
     pgServices: [pgService],
     grafserv: {
       graphqlPath: "/graphql",

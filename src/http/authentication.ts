@@ -56,7 +56,7 @@ export function authentication(options: AuthenticationOptions) {
       req.callerKind = "rejected";
       if (error instanceof CredentialRejected) {
         credentialRejections.inc({ reason: error.reason });
-        // Rejected API keys are recorded by auth.verify_api_key itself.
+        // Rejected API keys are queued by the API key verifier, coalesced per prefix, code and address.
         if (!error.reason.startsWith("API_KEY_")) {
           options.securityEvents.record({
             type: "CREDENTIAL_REJECTED",

@@ -13,8 +13,10 @@ import type { RoleNames } from "../config/roles.js";
 import { availabilityPlugin, type DatabaseAvailability } from "../db/availability.js";
 import { registry } from "../observability/metrics.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
+import type { DeniedAttemptLog } from "../audit/denied-attempt-log.js";
 import { makePreset } from "../graphql/preset.js";
 import { authentication } from "./authentication.js";
+import { validatedClientAddress } from "./client-address.js";
 import { corsPolicy } from "./cors-policy.js";
 import { databaseGate } from "./database-gate.js";
 import { errorHandler } from "./error-handler.js";
@@ -37,6 +39,8 @@ export interface HttpServerOptions {
   limits: LimitsConfig;
   availability: DatabaseAvailability;
   securityEvents: SecurityEventQueue;
+  /** Where refused mutations are audited, coalesced. */
+  deniedAttempts: DeniedAttemptLog;
   watch?: { superuserConnectionString: string };
   /** Checks bearer tokens instead of the configured issuer's verifier (the benchmark's run without signature checks). */
   tokenVerifier?: TokenVerifier;
@@ -60,6 +64,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.limits.trustProxy);
+  validatedClientAddress(app);
   app.use(requestLog());
   app.get("/health", healthHandler(options.pool, options.health));
   if (options.metrics) {
@@ -85,7 +90,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     databaseGate(options.availability),
     authentication({
       verifier: options.tokenVerifier ?? verifierFor(options.auth.issuer),
-      verifyApiKey: apiKeyVerifier(options.pool),
+      verifyApiKey: apiKeyVerifier(options.pool, options.securityEvents),
       userSync: new UserSync(options.pool),
       securityEvents: options.securityEvents,
       auth: options.auth,

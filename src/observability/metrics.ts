@@ -13,8 +13,15 @@ export const securityEventsRecorded = new Counter({
 
 export const securityEventsDropped = new Counter({
   name: "authdb_security_events_dropped_total",
-  help: "Security events dropped because the queue was full or the database refused the batch.",
+  help: "Security events dropped because the queue was full, the event was malformed or the database refused the batch.",
   labelNames: ["cause"] as const,
+  registers: [registry],
+});
+
+export const coalescedRecordsOverflow = new Counter({
+  name: "authdb_coalesced_records_overflow_total",
+  help: "Refusals not recorded because as many distinct callers, operations and addresses were already being counted in the window (REFUSAL_RECORD_MAX_KEYS), by record (access_denied audit row, security_event).",
+  labelNames: ["record"] as const,
   registers: [registry],
 });
 

@@ -32,7 +32,7 @@ async function tablesContaining(needle: string): Promise<string[]> {
 
 test("the plaintext key is stored in no table, only its prefix (in the key and its audit record)", async () => {
   const { key } = await createKey(bed.url, admin.headers, { tier: "system", permissions: ["users:read"] });
-  await verifyKey(bed.url, key);
+  await verifyKey(bed.url, key, admin.headers);
   await graphql(bed.url, "{ allUsers { totalCount } }", {}, { "x-api-key": key });
   expect(await tablesContaining(key)).toEqual([]);
   expect(await tablesContaining(key.slice(0, 10))).toEqual(["auth.api_keys", "auth.audit_logs"]);
@@ -50,7 +50,7 @@ test("the plaintext key appears in no log output", async () => {
   let key: string;
   try {
     ({ key } = await createKey(bed.url, admin.headers, { tier: "system", permissions: ["users:read"] }));
-    await verifyKey(bed.url, key);
+    await verifyKey(bed.url, key, admin.headers);
     await graphql(bed.url, "{ allUsers { totalCount } }", {}, { "x-api-key": key });
     await graphql(bed.url, "{ allUsers { totalCount } }", {}, { "x-api-key": `${key}x` });
     await graphql(bed.url, "{ allUsers { totalCount } }", {}, { ...admin.headers, "x-api-key": key });
@@ -69,17 +69,17 @@ test("last_used_at is refreshed at most once a minute", async () => {
   const lastUsed = async () =>
     (await bed.db.asOwner((client) => client.query("select last_used_at from auth.api_keys where id = $1", [issued.id])))
       .rows[0].last_used_at as Date | null;
-  await verifyKey(bed.url, issued.key);
+  await verifyKey(bed.url, issued.key, admin.headers);
   const first = await lastUsed();
   expect(first).not.toBeNull();
 
-  await verifyKey(bed.url, issued.key);
+  await verifyKey(bed.url, issued.key, admin.headers);
   expect(await lastUsed()).toEqual(first);
 
   await bed.db.asOwner((client) =>
     client.query("update auth.api_keys set last_used_at = now() - interval '2 minutes' where id = $1", [issued.id]),
   );
-  await verifyKey(bed.url, issued.key);
+  await verifyKey(bed.url, issued.key, admin.headers);
   expect((await lastUsed())!.getTime()).toBeGreaterThan(first!.getTime() - 1);
   expect((await lastUsed())!.getTime()).toBeGreaterThan(Date.now() - 60_000);
 });
@@ -89,7 +89,7 @@ test("concurrent verifications of one key all succeed", async () => {
   await bed.db.asOwner((client) =>
     client.query("update auth.api_keys set last_used_at = now() - interval '2 minutes' where id = $1", [issued.id]),
   );
-  const results = await Promise.all(Array.from({ length: 50 }, () => verifyKey(bed.url, issued.key)));
+  const results = await Promise.all(Array.from({ length: 50 }, () => verifyKey(bed.url, issued.key, admin.headers)));
   expect(results.map((result) => result.code)).toEqual(Array(50).fill("VALID"));
 });
 

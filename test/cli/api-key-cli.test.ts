@@ -5,9 +5,13 @@ import { verifyKey } from "../helpers/api-keys.js";
 
 let db: TestDatabase;
 let service: Awaited<ReturnType<typeof startTestService>>;
+/** The credentials the tests verify keys with, as a gateway would: a key of its own. */
+let gateway: Record<string, string>;
 beforeAll(async () => {
   db = await createTestDatabase();
   service = await startTestService(db.config);
+  const issued = await create("--tier", "system", "--permissions", "api_gateway:read");
+  gateway = { "x-api-key": issued.stdout.trim() };
 });
 afterAll(async () => {
   await service?.stop();
@@ -24,7 +28,7 @@ test("create prints the new key once on stdout, and it verifies", async () => {
   const key = result.stdout.trim();
   expect(key).toMatch(/^adb_[A-Za-z0-9_-]{43}$/);
   expect(result.stderr).toContain("it is shown once");
-  expect(await verifyKey(service.url, key)).toMatchObject({
+  expect(await verifyKey(service.url, key, gateway)).toMatchObject({
     code: "VALID",
     serviceName: "api-gateway",
     permissions: ["api_gateway:read", "users:read"],
@@ -41,19 +45,19 @@ test("list shows prefixes and never the key", async () => {
 
 test("revoke stops a key at once", async () => {
   const key = (await create()).stdout.trim();
-  const { keyId } = await verifyKey(service.url, key);
+  const { keyId } = await verifyKey(service.url, key, gateway);
   const result = await runCommand("api-key", ["revoke", "--id", keyId!], db.env);
   expect(result).toMatchObject({ code: 0, stdout: `revoked ${keyId}\n` });
-  expect(await verifyKey(service.url, key)).toMatchObject({ code: "REVOKED" });
+  expect(await verifyKey(service.url, key, gateway)).toMatchObject({ code: "REVOKED" });
 });
 
 test("rotate prints a new key and the old one stops", async () => {
   const key = (await create()).stdout.trim();
-  const { keyId } = await verifyKey(service.url, key);
+  const { keyId } = await verifyKey(service.url, key, gateway);
   const result = await runCommand("api-key", ["rotate", "--id", keyId!], db.env);
   expect(result.code).toBe(0);
-  expect(await verifyKey(service.url, result.stdout.trim())).toMatchObject({ code: "VALID" });
-  expect(await verifyKey(service.url, key)).toMatchObject({ code: "REVOKED" });
+  expect(await verifyKey(service.url, result.stdout.trim(), gateway)).toMatchObject({ code: "VALID" });
+  expect(await verifyKey(service.url, key, gateway)).toMatchObject({ code: "REVOKED" });
 });
 
 test("the tier ceiling holds for operators too", async () => {

@@ -44,12 +44,13 @@ export async function createKey(
   return body.data!.createApiKey.result;
 }
 
-/** Asks auth-db, as a gateway would (no credentials), whether `key` is valid. */
-export async function verifyKey(url: string, key: string): Promise<Verification> {
+/** Asks auth-db, as a gateway would (with `credentials` of its own: a token or a key), whether `key` is valid. */
+export async function verifyKey(url: string, key: string, credentials: Record<string, string>): Promise<Verification> {
   const { body } = await graphql<{ verifyApiKey: { result: Verification } }>(
     url,
     "mutation ($key: String!) { verifyApiKey(input: { key: $key }) { result { valid code keyId serviceName tier permissions } } }",
     { key },
+    credentials,
   );
   if (body.errors) throw new Error(body.errors[0]!.message);
   return body.data!.verifyApiKey.result;

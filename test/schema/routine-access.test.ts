@@ -30,13 +30,12 @@ async function asAuthenticator<T>(role: RequestRole | null, work: (client: pg.Cl
   }
 }
 
-/** What anonymous requests call: currentUser, hasPermission(s), currentPermissions, key verification, refusal records. */
+/** What anonymous requests call: currentUser, hasPermission(s), currentPermissions, key verification. */
 const ANONYMOUS_MAY_EXECUTE = [
   'auth."current_user"()',
   "auth.current_permissions()",
   "auth.has_permission(text,auth.permission_action)",
   "auth.has_permissions(auth.permission_check[])",
-  "auth.record_denied_attempt(text,text,text)",
   "auth.verify_api_key(text)",
 ];
 
