@@ -99,16 +99,6 @@ comment on column auth.api_keys.replaced_by is 'The key that rotation issued in 
 comment on column auth.api_keys.issuer is 'Who issued the key: `operator` (the schema owner''s CLI), `user` (created_by) or `api_key` (issued_by_key). A key never holds more than its issuer holds now.';
 comment on column auth.api_keys.issued_by_key is 'The key that issued this one, when issuer is `api_key`. This key stops working when that one does.';
 
-create table auth.audit_chain_checkpoints (
-  seq bigint not null,
-  hash text not null,
-  partition_name text not null,
-  created_at timestamp with time zone not null default now()
-);
-alter table auth.audit_chain_checkpoints enable row level security;
-comment on table auth.audit_chain_checkpoints is '@behavior -*
-The last seq and hash of each detached partition, so the chain still verifies after old rows leave.';
-
 create table auth.audit_chain_head (
   singleton boolean not null default true,
   seq bigint not null,
@@ -298,12 +288,6 @@ comment on constraint api_keys_replaced_by_fkey on auth.api_keys is NULL;
 alter table auth.api_keys add constraint api_keys_service_name_check CHECK (((char_length(service_name) >= 1) AND (char_length(service_name) <= 255)));
 comment on constraint api_keys_service_name_check on auth.api_keys is NULL;
 
-alter table auth.audit_chain_checkpoints add constraint audit_chain_checkpoints_hash_check CHECK ((hash ~ '^[0-9a-f]{64}$'::text));
-comment on constraint audit_chain_checkpoints_hash_check on auth.audit_chain_checkpoints is NULL;
-
-alter table auth.audit_chain_checkpoints add constraint audit_chain_checkpoints_pkey PRIMARY KEY (seq);
-comment on constraint audit_chain_checkpoints_pkey on auth.audit_chain_checkpoints is NULL;
-
 alter table auth.audit_chain_head add constraint audit_chain_head_pkey PRIMARY KEY (singleton);
 comment on constraint audit_chain_head_pkey on auth.audit_chain_head is NULL;
 
@@ -430,6 +414,7 @@ CREATE INDEX api_keys_created_by_idx ON auth.api_keys USING btree (created_by);
 CREATE INDEX api_keys_issued_by_key_idx ON auth.api_keys USING btree (issued_by_key);
 CREATE INDEX api_keys_key_prefix_idx ON auth.api_keys USING btree (key_prefix);
 CREATE INDEX api_keys_replaced_by_idx ON auth.api_keys USING btree (replaced_by);
+CREATE INDEX audit_logs_anchor_idx ON ONLY auth.audit_logs USING btree (seq) WHERE (event_type = 'AUDIT_CHAIN'::text);
 CREATE INDEX audit_logs_created_at_idx ON ONLY auth.audit_logs USING btree (created_at DESC);
 CREATE INDEX audit_logs_event_type_idx ON ONLY auth.audit_logs USING btree (event_type, created_at DESC);
 CREATE INDEX audit_logs_resource_idx ON ONLY auth.audit_logs USING btree (resource, resource_id);
@@ -790,15 +775,73 @@ One unordered pass over a seq range for verify_audit_chain: rows, the first hash
 
 CREATE OR REPLACE FUNCTION auth.audit_chain_contains(seq bigint, hash text)
  RETURNS boolean
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE SECURITY DEFINER
  SET search_path TO 'pg_catalog'
 AS $function$
-  select exists (select 1 from auth.audit_logs l where l.seq = audit_chain_contains.seq and l.hash = audit_chain_contains.hash)
-      or exists (select 1 from auth.audit_chain_checkpoints c where c.seq = audit_chain_contains.seq and c.hash = audit_chain_contains.hash)
+begin
+  if seq is null or hash is null then
+    return false;
+  end if;
+  return exists (select 1 from auth.audit_logs l where l.seq = audit_chain_contains.seq and l.hash = audit_chain_contains.hash)
+      or exists (select 1 from auth.audit_chain_detached_runs() r
+                  where r.sound and r.last_seq = audit_chain_contains.seq and r.last_hash = audit_chain_contains.hash);
+exception when others then
+  return false; -- an anchor that does not read back proves nothing
+end;
 $function$;
 comment on function auth.audit_chain_contains(seq bigint, hash text) is '@behavior -*
-Whether a head saved earlier (seq and hash) is still part of the chain: a consistent rewrite of every row would not keep it.';
+Whether a head saved earlier (seq and hash) is still part of the chain: a row, or the last row of a range an anchor lists as detached. A consistent rewrite of every row would not keep it.';
+
+CREATE OR REPLACE FUNCTION auth.audit_chain_detached_runs(at_or_before bigint DEFAULT NULL::bigint)
+ RETURNS TABLE(anchor_seq bigint, first_seq bigint, last_seq bigint, previous_hash text, last_hash text, last_created_at timestamp with time zone, sound boolean)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+  select a.seq, r.*
+    from (
+      select l.seq, l.detail from auth.audit_logs l
+       where l.event_type = 'AUDIT_CHAIN'
+         and l.seq <= coalesce(at_or_before, (select h.seq from auth.audit_chain_head h))
+       order by l.seq desc
+       limit 1
+    ) a
+    cross join lateral auth.audit_chain_runs(a.detail -> 'detached') r
+$function$;
+comment on function auth.audit_chain_detached_runs(at_or_before bigint) is '@behavior -*
+The ranges listed by the latest anchor at or before a seq (default: the head): every range gone from the log at that point. Each anchor lists them all, so only the latest counts.';
+
+CREATE OR REPLACE FUNCTION auth.audit_chain_detached_since(saved_seq bigint)
+ RETURNS TABLE(first_seq bigint, last_seq bigint, last_created_at timestamp with time zone, retention interval, expired boolean)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO 'pg_catalog'
+AS $function$
+declare
+  v_retention interval;
+begin
+  if saved_seq is null or saved_seq < 0 then
+    raise exception 'saved_seq: expected a seq printed by an earlier verification, got %', saved_seq using errcode = '22023';
+  end if;
+  select p.retention into v_retention from auth.partition_policies p where p.table_name = 'audit_logs';
+  -- Ranges the latest anchor lists that the anchor the saved head covers did
+  -- not, as they are: rows that left the log since. The copy of each range's
+  -- last row is proven by the chain, so its age is too.
+  return query
+  select n.first_seq, n.last_seq, n.last_created_at, v_retention,
+         coalesce(n.last_created_at <= now() - v_retention, false)
+    from auth.audit_chain_detached_runs() n
+   where not exists (
+     select 1 from auth.audit_chain_detached_runs(saved_seq) o
+      where o.first_seq = n.first_seq and o.last_seq = n.last_seq
+        and o.previous_hash = n.previous_hash and o.last_hash = n.last_hash
+   )
+   order by n.first_seq;
+end;
+$function$;
+comment on function auth.audit_chain_detached_since(saved_seq bigint) is '@behavior -*
+The seq ranges that left the audit log after a saved head (those the latest anchor lists and the anchor at or before that head did not), with when each range''s last row was created and whether that is longer ago than the retention of auth.partition_policies.';
 
 CREATE OR REPLACE FUNCTION auth.audit_chain_first_break(from_seq bigint, to_seq bigint, anchor_hash text)
  RETURNS TABLE(seq bigint, why text)
@@ -809,22 +852,29 @@ CREATE OR REPLACE FUNCTION auth.audit_chain_first_break(from_seq bigint, to_seq 
 AS $function$
   select case when w.why = 'gap' then w.expected_seq else w.seq end, w.why
     from (
-      select l.seq,
-             from_seq - 1 + row_number() over w as expected_seq,
+      select u.seq,
+             coalesce(lag(u.last_seq) over w, from_seq - 1) + 1 as expected_seq,
              case
-               when l.seq <> from_seq - 1 + row_number() over w then 'gap'
-               when l.previous_hash is distinct from coalesce(lag(l.hash) over w, anchor_hash) then 'broken link'
+               when u.seq <> coalesce(lag(u.last_seq) over w, from_seq - 1) + 1 then 'gap'
+               when u.previous_hash is distinct from coalesce(lag(u.hash) over w, anchor_hash) then 'broken link'
              end as why
-        from auth.audit_logs l
-       where l.seq between from_seq and to_seq
-      window w as (order by l.seq)
+        from (
+          select l.seq, l.seq as last_seq, l.previous_hash, l.hash
+            from auth.audit_logs l
+           where l.seq between from_seq and to_seq
+          union all
+          select r.first_seq, r.last_seq, r.previous_hash, r.last_hash
+            from auth.audit_chain_detached_runs() r
+           where r.first_seq >= from_seq and r.last_seq <= to_seq
+        ) u
+      window w as (order by u.seq, u.last_seq)
     ) w
    where w.why is not null
    order by w.seq
    limit 1
 $function$;
 comment on function auth.audit_chain_first_break(from_seq bigint, to_seq bigint, anchor_hash text) is '@behavior -*
-The first gap or broken link of a seq range, walking it in order: run by verify_audit_chain only for a range that failed its single pass.';
+The first gap or broken link of a seq range, walking its rows and the detached ranges the latest anchor lists in order: run by verify_audit_chain only for a range that failed its single pass.';
 
 CREATE OR REPLACE FUNCTION auth.audit_chain_link_term(link_key bigint, seq bigint, hash text)
  RETURNS bigint
@@ -835,6 +885,42 @@ AS $function$
 $function$;
 comment on function auth.audit_chain_link_term(link_key bigint, seq bigint, hash text) is '@behavior -*
 A hash at a seq position under a verification''s key: one term of the link balance of audit_chain_check.';
+
+CREATE OR REPLACE FUNCTION auth.audit_chain_runs(detached jsonb)
+ RETURNS TABLE(first_seq bigint, last_seq bigint, previous_hash text, last_hash text, last_created_at timestamp with time zone, sound boolean)
+ LANGUAGE sql
+ STABLE
+ SET search_path TO 'pg_catalog'
+ SET client_encoding TO 'UTF8'
+AS $function$
+  select r.first_seq,
+         r.last_seq,
+         r.previous_hash,
+         coalesce(l.hash, r.last_hash),
+         l.created_at,
+         coalesce(
+           r.first_seq >= 1
+           and r.last_seq >= r.first_seq
+           and r.previous_hash ~ '^[0-9a-f]{64}$'
+           and coalesce(l.hash, r.last_hash) ~ '^[0-9a-f]{64}$'
+           and (r.last_row is null or (
+             l.seq = r.last_seq
+             and (r.first_seq < r.last_seq or l.previous_hash = r.previous_hash)
+             and l.hash = case l.chain_format
+               when 2 then auth.audit_log_digest_v2(l.previous_hash, l.seq, l.id, l.event_type, l.action, l.resource,
+                 l.resource_id, l.result, l.detail, l.user_id, l.actor_type, l.ip_address, l.user_agent, l.trace_id, l.created_at)
+               when 1 then auth.audit_log_digest(l.previous_hash, l.seq, l.id, l.event_type, l.action, l.resource,
+                 l.resource_id, l.result, l.detail, l.user_id, l.actor_type, l.ip_address, l.user_agent, l.trace_id, l.created_at)
+             end
+           )),
+           false
+         )
+    from jsonb_to_recordset(case when jsonb_typeof(detached) = 'array' then detached else '[]' end)
+           as r(first_seq bigint, last_seq bigint, previous_hash text, last_hash text, last_row jsonb)
+    left join lateral jsonb_populate_record(null::auth.audit_logs, r.last_row) l on r.last_row is not null
+$function$;
+comment on function auth.audit_chain_runs(detached jsonb) is '@behavior -*
+The seq ranges an anchor lists as gone from the log: each with the previous_hash of its first row, the hash of its last, when its last row was created (from the copy of that row; null for checkpoints adopted from before anchors existed), and whether the entry is sound (the copy recomputes to its hash in its own chain format and sits at the range''s end). Raises on an entry of the wrong shape.';
 
 CREATE OR REPLACE FUNCTION auth.audit_log_canonical(r auth.audit_logs)
  RETURNS text
@@ -1113,26 +1199,134 @@ CREATE OR REPLACE FUNCTION auth.detach_audit_log_partition(partition regclass)
  SET search_path TO 'pg_catalog'
 AS $function$
 declare
-  v_last auth.audit_logs;
+  v_name text;
+  v_bounds record;
+  v_retention interval;
+  v_island record;
+  v_previous_hash text;
+  v_last_row jsonb;
+  v_runs jsonb := '[]';
+  v_rows bigint := 0;
+  v_anchor record;
+  v_detached jsonb := '[]';
+  v_current jsonb;
+  v_run jsonb;
+  v_actor record;
+  v_unlinked boolean;
 begin
+  if partition is null then
+    raise exception 'partition: expected a partition of auth.audit_logs, got null' using errcode = '22004';
+  end if;
   if not exists (select 1 from pg_inherits where inhrelid = partition and inhparent = 'auth.audit_logs'::regclass) then
     raise exception 'partition: % is not a partition of auth.audit_logs', partition using errcode = '22023';
   end if;
+  v_name := partition::text;
+  select b.lower_bound, b.upper_bound, b.is_default into v_bounds
+    from auth.partition_bounds('auth.audit_logs') b where b.partition = detach_audit_log_partition.partition;
+  if v_bounds.is_default or v_bounds.upper_bound is null then
+    raise exception 'partition: % is the default partition; maintenance moves its rows to their own partitions', v_name
+      using errcode = '22023';
+  end if;
+  -- Rows leave only after their retention, in real time: never the current month, never a later one.
+  if v_bounds.upper_bound > now() then
+    raise exception 'partition: % holds % (until %), which has not ended: the current month and later ones are never detached',
+      v_name, case when v_bounds.lower_bound <= now() then 'the current month' else 'a future month' end, v_bounds.upper_bound
+      using errcode = '22023';
+  end if;
+  select p.retention into v_retention from auth.partition_policies p where p.table_name = 'audit_logs';
+  if v_retention is null then
+    raise exception 'auth.partition_policies has no retention for audit_logs' using errcode = '55000';
+  end if;
+  if v_bounds.upper_bound > now() - v_retention then
+    raise exception 'partition: % ends %, within the % retention of auth.partition_policies; it may be detached from %',
+      v_name, v_bounds.upper_bound, v_retention, v_bounds.upper_bound + v_retention
+      using errcode = '22023';
+  end if;
+
+  -- No chainer links, and nobody writes to the partition, while its ranges are read.
+  perform pg_advisory_xact_lock(hashtext('auth.audit_chain'));
+  execute format('lock table %s in access exclusive mode', partition);
   perform auth.chain_audit_logs(1000000);
-  execute format('select * from %s order by seq desc nulls first limit 1', partition) into v_last;
-  if v_last.id is not null and v_last.seq is null then
-    raise exception 'partition: % still holds unlinked rows', partition using errcode = '55000';
+  execute format('select exists (select 1 from %s where seq is null)', partition) into v_unlinked;
+  if v_unlinked then
+    raise exception 'partition: % still holds unlinked rows', v_name using errcode = '55000';
   end if;
-  if v_last.seq is not null then
-    insert into auth.audit_chain_checkpoints (seq, hash, partition_name)
-    values (v_last.seq, v_last.hash, partition::text);
+
+  -- The partition's rows as ranges of consecutive seqs (usually one), each
+  -- with the previous_hash of its first row and a copy of its last.
+  for v_island in execute format(
+    'select min(seq) as first_seq, max(seq) as last_seq, count(*) as n
+       from (select seq, seq - row_number() over (order by seq) as island from %s) p
+      group by island order by 1', partition)
+  loop
+    execute format('select previous_hash from %s where seq = $1', partition) into v_previous_hash using v_island.first_seq;
+    execute format('select to_jsonb(p) from %s p where seq = $1', partition) into v_last_row using v_island.last_seq;
+    v_runs := v_runs || jsonb_build_array(jsonb_build_object(
+      'first_seq', v_island.first_seq, 'last_seq', v_island.last_seq,
+      'previous_hash', v_previous_hash, 'last_row', v_last_row));
+    v_rows := v_rows + v_island.n;
+  end loop;
+
+  -- Every range gone so far: the latest anchor's list with these merged in,
+  -- neighbouring ranges joined (so the list stays short).
+  select l.seq, l.detail -> 'detached' as detached into v_anchor
+    from auth.audit_logs l where l.event_type = 'AUDIT_CHAIN' and l.seq is not null
+   order by l.seq desc limit 1;
+  if v_anchor.seq is not null
+     and not coalesce((select bool_and(r.sound) from auth.audit_chain_runs(v_anchor.detached) r), true) then
+    raise exception 'the anchor at seq % does not read back: verify the audit chain before detaching', v_anchor.seq
+      using errcode = '55000';
   end if;
+  for v_run in
+    select e.value from jsonb_array_elements(coalesce(v_anchor.detached, '[]') || v_runs) e
+     order by (e.value ->> 'first_seq')::bigint
+  loop
+    if v_current is not null and (v_current ->> 'last_seq')::bigint >= (v_run ->> 'first_seq')::bigint then
+      raise exception 'partition: % holds seq %, which the anchor at seq % lists as gone: verify the audit chain',
+        v_name, v_run ->> 'first_seq', v_anchor.seq using errcode = '55000';
+    elsif v_current is not null and (v_current ->> 'last_seq')::bigint + 1 = (v_run ->> 'first_seq')::bigint then
+      v_current := jsonb_build_object('first_seq', v_current -> 'first_seq', 'previous_hash', v_current -> 'previous_hash')
+                   || (v_run - 'first_seq' - 'previous_hash');
+    else
+      if v_current is not null then
+        v_detached := v_detached || jsonb_build_array(v_current);
+      end if;
+      v_current := v_run;
+    end if;
+  end loop;
+  if v_current is not null then
+    v_detached := v_detached || jsonb_build_array(v_current);
+  end if;
+
   execute format('alter table auth.audit_logs detach partition %s', partition);
   execute format('alter table %s set schema archive', partition);
+
+  -- The anchor, chained at once, after every row it accounts for.
+  select * into v_actor from auth.audit_actor();
+  insert into auth.audit_logs (
+    event_type, action, resource, resource_id, result, detail,
+    user_id, actor_type, ip_address, user_agent, trace_id
+  ) values (
+    'AUDIT_CHAIN', 'detach', 'audit_logs', v_name, 'SUCCESS',
+    jsonb_build_object(
+      'partition', v_name,
+      'from', v_bounds.lower_bound,
+      'to', v_bounds.upper_bound,
+      'rows', v_rows,
+      'seq_ranges', (select coalesce(jsonb_agg(jsonb_build_array(r -> 'first_seq', r -> 'last_seq')), '[]')
+                       from jsonb_array_elements(v_runs) r),
+      'detached', v_detached
+    ),
+    v_actor.user_id, v_actor.actor_type,
+    nullif(current_setting('request.ip', true), '')::inet,
+    nullif(current_setting('request.user_agent', true), ''),
+    nullif(current_setting('request.trace_id', true), '')
+  );
+  perform auth.chain_audit_logs(1000000);
 end;
 $function$;
 comment on function auth.detach_audit_log_partition(partition regclass) is '@behavior -*
-The only way rows leave the audit log: records a checkpoint (last seq and hash) and moves the whole partition to schema archive.';
+The only way rows leave the audit log: refuses the current month, later ones and any partition within the retention of auth.partition_policies; moves the partition to schema archive and chains an anchor (event_type AUDIT_CHAIN) listing every seq range gone from the log, each with the previous_hash of its first row and a copy of its last.';
 
 CREATE OR REPLACE FUNCTION auth.ensure_audit_log_partition(month date)
  RETURNS regclass
@@ -1600,6 +1794,7 @@ declare
   v_step interval;
   v_rows bigint;
   v_part record;
+  v_expiry timestamptz;
 begin
   if at is null or dry_run is null then
     raise exception 'at, dry_run: both are required' using errcode = '22004';
@@ -1661,10 +1856,13 @@ begin
       end if;
     end loop;
 
-    -- 3. Partitions wholly older than the retention leave for schema archive.
+    -- 3. Partitions wholly older than the retention leave for schema archive
+    --    (audit partitions, in a real run, by the real clock).
+    v_expiry := case when v_policy.table_name = 'audit_logs' and not dry_run then least(at, now()) else at end
+                - v_policy.retention;
     for v_part in
       select b.partition, b.upper_bound from auth.partition_bounds(v_parent) b
-       where not b.is_default and b.upper_bound <= at - v_policy.retention
+       where not b.is_default and b.upper_bound <= v_expiry
        order by b.lower_bound
     loop
       action := 'detach';
@@ -2181,8 +2379,19 @@ AS $function$
 declare
   v_from bigint;
   v_to bigint;
+  v_anchor_seq bigint;
+  v_anchor_detail jsonb;
+  v_anchor_sound boolean := true;
+  v_first bigint[];
+  v_last bigint[];
+  v_previous text[];
+  v_last_hash text[];
+  v_i integer;
+  v_split integer;
+  v_detached_rows bigint := 0;
+  v_detached_balance numeric := 0;
   v_anchor_hash text;
-  v_last_hash text;
+  v_end_hash text;
   v_key bigint;
   v_balance numeric;
   v_passed boolean;
@@ -2192,54 +2401,112 @@ declare
 begin
   perform auth.chain_audit_logs(1000000);
   select h.seq, h.hash into head_seq, head_hash from auth.audit_chain_head h;
-  v_from := coalesce(
-    from_seq,
-    (select min(l.seq) from auth.audit_logs l),
-    (select max(c.seq) + 1 from auth.audit_chain_checkpoints c),
-    1
-  );
+  v_from := coalesce(from_seq, 1);
   v_to := coalesce(to_seq, head_seq);
   if v_from < 1 or v_to < v_from - 1 then
     raise exception 'from_seq, to_seq: expected 1 <= from <= to + 1, got % and %', v_from, v_to using errcode = '22023';
   end if;
 
-  -- The hash the first row must link to: its predecessor's, from the table or a checkpoint.
+  -- The latest anchor and the ranges it lists; one that does not read back is a break.
+  select l.seq, l.detail into v_anchor_seq, v_anchor_detail
+    from auth.audit_logs l where l.event_type = 'AUDIT_CHAIN' and l.seq <= head_seq
+   order by l.seq desc limit 1;
+  if v_anchor_seq is not null then
+    begin
+      select array_agg(r.first_seq order by r.first_seq), array_agg(r.last_seq order by r.first_seq),
+             array_agg(r.previous_hash order by r.first_seq), array_agg(r.last_hash order by r.first_seq),
+             coalesce(bool_and(r.sound), true) and jsonb_typeof(v_anchor_detail -> 'detached') = 'array'
+        into v_first, v_last, v_previous, v_last_hash, v_anchor_sound
+        from auth.audit_chain_runs(v_anchor_detail -> 'detached') r;
+    exception when others then
+      v_anchor_sound := false;
+    end;
+    v_anchor_sound := coalesce(v_anchor_sound, false);
+    for v_i in 1 .. coalesce(cardinality(v_first), 0) loop
+      -- Ranges in order, apart, and all before the anchor that lists them.
+      if v_last[v_i] >= v_anchor_seq or (v_i > 1 and v_first[v_i] <= v_last[v_i - 1]) then
+        v_anchor_sound := false;
+      end if;
+    end loop;
+  end if;
+
+  if v_anchor_sound then
+    -- A range must be verified whole or not at all.
+    select i into v_split from generate_subscripts(v_first, 1) i
+     where (v_first[i] < v_from and v_from <= v_last[i]) or (v_first[i] <= v_to and v_to < v_last[i])
+     limit 1;
+    if v_split is not null then
+      raise exception 'from_seq, to_seq: seqs % to % left the log with a detached partition; a range starts at % or %, and ends at % or %',
+        v_first[v_split], v_last[v_split], v_first[v_split], v_last[v_split] + 1, v_first[v_split] - 1, v_last[v_split]
+        using errcode = '22023';
+    end if;
+    for v_i in 1 .. coalesce(cardinality(v_first), 0) loop
+      if v_first[v_i] >= v_from and v_last[v_i] <= v_to then
+        v_detached_rows := v_detached_rows + v_last[v_i] - v_first[v_i] + 1;
+      end if;
+    end loop;
+  end if;
+
+  -- The hash the first row must link to (its predecessor's, a row's or a
+  -- range's end), and the hash the range must end with.
   v_anchor_hash := case
     when v_from = 1 then repeat('0', 64)
     else coalesce(
       (select min(l.hash) from auth.audit_logs l where l.seq = v_from - 1),
-      (select min(c.hash) from auth.audit_chain_checkpoints c where c.seq = v_from - 1)
+      (select min(v_last_hash[i]) from generate_subscripts(v_last, 1) i where v_anchor_sound and v_last[i] = v_from - 1)
     )
   end;
-  v_last_hash := case
+  v_end_hash := case
     when v_to = v_from - 1 then v_anchor_hash
-    else (select min(l.hash) from auth.audit_logs l where l.seq = v_to)
+    else coalesce(
+      (select min(l.hash) from auth.audit_logs l where l.seq = v_to),
+      (select min(v_last_hash[i]) from generate_subscripts(v_last, 1) i where v_anchor_sound and v_last[i] = v_to)
+    )
   end;
 
   -- A fresh key from the strong random source: 62 random bits of a version 4 UUID.
   v_key := ('x' || right(replace(gen_random_uuid()::text, '-', ''), 16))::bit(64)::bigint;
   select c.row_count, c.first_mismatch, c.link_balance into checked_rows, v_mismatch_seq, v_balance
     from auth.audit_chain_check(v_from, v_to, v_key) c;
+  if v_anchor_sound then
+    for v_i in 1 .. coalesce(cardinality(v_first), 0) loop
+      if v_first[v_i] >= v_from and v_last[v_i] <= v_to then
+        v_detached_balance := v_detached_balance
+          + auth.audit_chain_link_term(v_key, v_first[v_i], v_previous[v_i])
+          - auth.audit_chain_link_term(v_key, v_last[v_i] + 1, v_last_hash[v_i]);
+      end if;
+    end loop;
+  end if;
 
-  v_passed := v_mismatch_seq is null
-    and checked_rows = v_to - v_from + 1
+  v_passed := v_anchor_sound
+    and v_mismatch_seq is null
+    and checked_rows + v_detached_rows = v_to - v_from + 1
     and v_anchor_hash is not null
-    and v_balance = auth.audit_chain_link_term(v_key, v_from, v_anchor_hash)::numeric
-                    - auth.audit_chain_link_term(v_key, v_to + 1, v_last_hash);
+    and v_balance + v_detached_balance = auth.audit_chain_link_term(v_key, v_from, v_anchor_hash)::numeric
+                                         - auth.audit_chain_link_term(v_key, v_to + 1, v_end_hash);
   if v_passed is not true then
-    select b.seq, b.why into v_broken_seq, v_broken_why from auth.audit_chain_first_break(v_from, v_to, v_anchor_hash) b;
-    if v_mismatch_seq is not null and (v_broken_seq is null or v_mismatch_seq < v_broken_seq) then
-      v_broken_seq := v_mismatch_seq;
-      v_broken_why := 'hash mismatch';
-    end if;
-    if v_broken_seq is null and checked_rows < v_to - v_from + 1 then
-      -- Rows missing at the end of the range: the first absent seq is the break.
-      v_broken_seq := v_from + checked_rows;
-      v_broken_why := 'gap';
-    end if;
-    if v_broken_seq is null and v_anchor_hash is null then
-      v_broken_seq := v_from;
-      v_broken_why := 'gap';
+    if not v_anchor_sound then
+      v_broken_seq := v_anchor_seq;
+      v_broken_why := 'broken anchor';
+    else
+      select b.seq, b.why into v_broken_seq, v_broken_why from auth.audit_chain_first_break(v_from, v_to, v_anchor_hash) b;
+      if v_mismatch_seq is not null and (v_broken_seq is null or v_mismatch_seq < v_broken_seq) then
+        v_broken_seq := v_mismatch_seq;
+        v_broken_why := 'hash mismatch';
+      end if;
+      if v_broken_seq is null and checked_rows + v_detached_rows < v_to - v_from + 1 then
+        -- Rows missing at the end of the range: the first absent seq is the break.
+        v_broken_seq := greatest(
+          (select max(l.seq) from auth.audit_logs l where l.seq between v_from and v_to),
+          (select max(v_last[i]) from generate_subscripts(v_last, 1) i where v_first[i] >= v_from and v_last[i] <= v_to),
+          v_from - 1
+        ) + 1;
+        v_broken_why := 'gap';
+      end if;
+      if v_broken_seq is null and v_anchor_hash is null then
+        v_broken_seq := v_from;
+        v_broken_why := 'gap';
+      end if;
     end if;
     -- The walk finds every break the single pass can see; should it ever
     -- find none, the range is still reported broken, only not where.
@@ -2262,7 +2529,7 @@ begin
 end;
 $function$;
 comment on function auth.verify_audit_chain(from_seq bigint, to_seq bigint) is '@behavior -*
-Checks the chain from from_seq to to_seq (default: all of it) in one ordered pass: intact, or the first broken seq and why (gap, broken link, hash mismatch). A break is also announced with pg_notify(''audit_tampering_detected'', …). Links pending rows first.';
+Checks the chain from from_seq (default 1) to to_seq (default: the head) in one unordered pass: every row''s hash, and the links between rows and the detached ranges the latest anchor lists. Intact, or the first broken seq and why (gap, broken link, hash mismatch, broken anchor). A break is also announced with pg_notify(''audit_tampering_detected'', …). Links pending rows first.';
 
 -- triggers
 
@@ -2551,7 +2818,6 @@ grant select on table auth.users to :AUTH_USER;
 grant select on table auth.users to :AUTH_SERVICE;
 grant usage on type archive.exports to public;
 grant usage on type auth.api_keys to public;
-grant usage on type auth.audit_chain_checkpoints to public;
 grant usage on type auth.audit_chain_head to public;
 grant usage on type auth.audit_logs to public;
 grant usage on type auth.audit_logs_default to public;

@@ -81,25 +81,39 @@ test("a security event in the default partition is moved to its day's partition"
 
 test("partitions older than the retention move to schema archive, never dropped", async () => {
   const now = new Date();
+  const expired = utcMonth(now, -25);
   await db.asOwner(async (client) => {
-    await client.query("insert into auth.audit_logs (event_type, action) values ('TEST', 'old')");
+    await client.query("select auth.ensure_audit_log_partition($1::date)", [expired]);
+    await client.query("insert into auth.audit_logs (event_type, action, created_at) values ('TEST', 'old', $1)", [new Date(expired.getTime() + DAY)]);
     await client.query("insert into auth.security_events (type) values ('TEST')");
     const later = new Date(utcMonth(now, 25).getTime() + DAY);
     await maintain(client, later);
     const archived = await partitionsIn(client, "archive");
-    expect(archived).toContain(auditPartition(utcMonth(now)));
+    expect(archived).toContain(auditPartition(expired));
     expect(archived).toContain(eventPartition(now));
-    expect((await client.query(`select count(*)::int as n from archive.${auditPartition(utcMonth(now))}`)).rows[0].n).toBe(1);
+    expect((await client.query(`select count(*)::int as n from archive.${auditPartition(expired)}`)).rows[0].n).toBe(1);
   });
 });
 
-test("detaching an audit partition records a checkpoint and the chain still verifies", async () => {
+test("audit partitions leave by the real clock: maintenance as of a later moment keeps the current month", async () => {
   const now = new Date();
   await db.asOwner(async (client) => {
     await client.query("insert into auth.audit_logs (event_type, action) values ('TEST', 'kept')");
     await maintain(client, new Date(utcMonth(now, 25).getTime() + DAY));
-    const { rows } = await client.query("select seq::int, partition_name from auth.audit_chain_checkpoints");
-    expect(rows).toContainEqual({ seq: expect.any(Number), partition_name: `auth.${auditPartition(utcMonth(now))}` });
+    expect(await partitionsIn(client, "archive")).not.toContain(auditPartition(utcMonth(now)));
+    expect(await partitionsIn(client, "auth")).toContain(auditPartition(utcMonth(now)));
+  });
+});
+
+test("detaching an audit partition chains an anchor and the chain still verifies", async () => {
+  const expired = utcMonth(new Date(), -25);
+  await db.asOwner(async (client) => {
+    await client.query("select auth.ensure_audit_log_partition($1::date)", [expired]);
+    await client.query("insert into auth.audit_logs (event_type, action, created_at) values ('TEST', 'old', $1)", [new Date(expired.getTime() + DAY)]);
+    await client.query("insert into auth.audit_logs (event_type, action) values ('TEST', 'kept')");
+    await maintain(client, new Date());
+    const { rows } = await client.query("select action, resource_id from auth.audit_logs where event_type = 'AUDIT_CHAIN'");
+    expect(rows).toEqual([{ action: "detach", resource_id: `auth.${auditPartition(expired)}` }]);
     expect((await client.query("select intact from auth.verify_audit_chain()")).rows[0].intact).toBe(true);
   });
 });
@@ -118,7 +132,8 @@ test("retention comes from the policy table", async () => {
   const now = new Date();
   await db.asOwner(async (client) => {
     await client.query("update auth.partition_policies set retention = interval '1 month' where table_name = 'audit_logs'");
-    await maintain(client, new Date(utcMonth(now, 2).getTime() + DAY));
-    expect(await partitionsIn(client, "archive")).toContain(auditPartition(utcMonth(now)));
+    await client.query("select auth.ensure_audit_log_partition($1::date)", [utcMonth(now, -2)]);
+    await maintain(client, now);
+    expect(await partitionsIn(client, "archive")).toContain(auditPartition(utcMonth(now, -2)));
   });
 });

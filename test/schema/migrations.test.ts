@@ -47,7 +47,6 @@ test("committed migrations create every auth table on an empty database", async 
   });
   expect(tables).toEqual([
     "api_keys",
-    "audit_chain_checkpoints",
     "audit_chain_head",
     "audit_logs",
     "job_runs",
