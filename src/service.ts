@@ -6,6 +6,7 @@ import type { Config } from "./config/config.js";
 import { warnAboutConnectionBudget } from "./db/connection-budget.js";
 import { createAuthenticatorPool } from "./db/pool.js";
 import { provisionDatabase } from "./db/provision.js";
+import { superuserUrlFor } from "./db/superuser-url.js";
 import { startHttpServer, type RunningHttpServer } from "./http/server.js";
 import { jobContextFor } from "./lifecycle/context.js";
 import { JOB_INTERVAL_HOURS, startScheduler } from "./lifecycle/scheduler.js";
@@ -69,6 +70,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       closers.push(() => scheduler.stop());
     }
 
+    const superuserUrl = options.watchSchema ? superuserUrlFor(database) : undefined;
     const http = await startHttpServer({
       pool,
       roles: database.roles,
@@ -83,10 +85,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       deniedAttempts,
       health: { startedAt, jobIntervalHours: JOB_INTERVAL_HOURS, minimumRunwayDays: 7 },
       tokenVerifier: options.tokenVerifier,
-      watch:
-        options.watchSchema && database.rootUrl
-          ? { superuserConnectionString: database.rootUrl }
-          : undefined,
+      watch: superuserUrl ? { superuserConnectionString: superuserUrl } : undefined,
     });
     closers.push(() => http.close());
     return { http, auditChainer, stop };
