@@ -87,6 +87,8 @@ export interface LimitsConfig {
   maxQueryDepth: number;
   /** Largest GraphQL cost accepted (fields, multiplied by list sizes). */
   maxQueryCost: number;
+  /** Most aliased fields (`a: field`) one GraphQL operation may select. */
+  maxQueryAliases: number;
   /** Failed authentications allowed per minute per ip and per API key prefix. */
   authFailuresPerMinute: number;
   /** Origins allowed to call from a browser; "*" allows any. */
@@ -261,6 +263,7 @@ const envSchema = z.object({
   MAX_REQUEST_BYTES: whole(1024, 10 * 1024 * 1024, "bytes").default(100 * 1024),
   GRAPHQL_MAX_DEPTH: whole(2, 100, "levels").default(15),
   GRAPHQL_MAX_COST: whole(10, 10_000_000, "cost units").default(100_000),
+  GRAPHQL_MAX_ALIASES: whole(0, 10_000, "aliases").default(30),
   AUTH_FAILURES_PER_MINUTE: whole(1, 100_000, "failures").default(30),
   CORS_ORIGINS: z
     .string()
@@ -487,6 +490,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       maxQueryDepth: env.GRAPHQL_MAX_DEPTH,
       maxQueryCost: env.GRAPHQL_MAX_COST,
+      maxQueryAliases: env.GRAPHQL_MAX_ALIASES,
       authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
       corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === "production" ? [] : ["*"]),
       trustProxy: env.TRUST_PROXY ?? false,

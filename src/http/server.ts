@@ -21,7 +21,7 @@ import { errorHandler } from "./error-handler.js";
 import { failedAuthenticationLimits } from "./failed-auth-limit.js";
 import { gracefulClose } from "./graceful-close.js";
 import { healthHandler, type HealthOptions } from "./health.js";
-import { queryLimits } from "./query-limits.js";
+import { queryLimitsPlugin } from "./query-limits.js";
 import { requestLog } from "./request-log.js";
 
 export interface HttpServerOptions {
@@ -52,9 +52,10 @@ export interface RunningHttpServer {
 
 /**
  * Serves /health, /metrics (when enabled), /graphiql (outside production)
- * and /graphql behind, in order: CORS, the failed-authentication brakes,
- * the body size limit, depth and cost limits, the database gate and
- * authentication.
+ * and /graphql behind, in order: CORS, the failed-authentication brakes, the
+ * body size limit, the database gate and authentication; then, inside
+ * grafserv on the decoded request whatever its transport, the depth, alias
+ * and cost limits.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
@@ -70,18 +71,28 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
 
   const server = http.createServer(app);
   const closeServer = gracefulClose(server);
+  const limits = {
+    maxDepth: options.limits.maxQueryDepth,
+    maxCost: options.limits.maxQueryCost,
+    maxAliases: options.limits.maxQueryAliases,
+  };
   const { preset, release } = makePreset({
     ...options,
     maxRequestBytes: options.limits.maxRequestBytes,
-    plugins: [availabilityPlugin(options.availability)],
+    plugins: [
+      availabilityPlugin(options.availability),
+      queryLimitsPlugin(() => pgl.getSchema(), limits),
+    ],
   });
   const pgl = postgraphile(preset);
   app.use(
     "/graphql",
     corsPolicy(options.limits.corsOrigins),
     failedAuthenticationLimits(options.limits.authFailuresPerMinute),
+    // grafserv accepts exactly these two media types; reading both here gives
+    // every body the same size limit and the same refusals.
     express.json({ limit: options.limits.maxRequestBytes, type: ["application/json", "application/graphql-response+json"] }),
-    queryLimits(() => pgl.getSchema(), { maxDepth: options.limits.maxQueryDepth, maxCost: options.limits.maxQueryCost }),
+    express.text({ limit: options.limits.maxRequestBytes, type: "application/graphql" }),
     databaseGate(options.availability),
     authentication({
       verifier: options.tokenVerifier ?? verifierFor(options.auth.issuer),
