@@ -10,3 +10,22 @@ test("GRAPHQL_MAX_ALIASES is 30 unless set", () => {
 test("a malformed GRAPHQL_MAX_ALIASES is named in the error", () => {
   expect(problemsOf({ GRAPHQL_MAX_ALIASES: "-1" })).toEqual(["GRAPHQL_MAX_ALIASES: expected 0 to 10000 aliases"]);
 });
+
+test("headers take at most 10 s and a whole request 30 s unless set", () => {
+  const { limits } = loadConfig({}, "/srv");
+  const set = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "2000", HTTP_REQUEST_TIMEOUT_MS: "4000" }, "/srv").limits;
+  expect([limits.headersTimeoutMs, limits.requestTimeoutMs, set.headersTimeoutMs, set.requestTimeoutMs]).toEqual([10_000, 30_000, 2000, 4000]);
+});
+
+test("malformed HTTP timeouts are named in the error", () => {
+  expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: "soon", HTTP_REQUEST_TIMEOUT_MS: "0" })).toEqual([
+    "HTTP_HEADERS_TIMEOUT_MS: expected a number of milliseconds",
+    "HTTP_REQUEST_TIMEOUT_MS: expected 100 to 3600000 milliseconds",
+  ]);
+});
+
+test("a request timeout shorter than the headers timeout is refused", () => {
+  expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: "5000", HTTP_REQUEST_TIMEOUT_MS: "1000" })).toEqual([
+    "HTTP_REQUEST_TIMEOUT_MS: expected at least HTTP_HEADERS_TIMEOUT_MS (5000), since the whole request includes its headers",
+  ]);
+});

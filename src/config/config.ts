@@ -89,6 +89,10 @@ export interface LimitsConfig {
   maxQueryCost: number;
   /** Most aliased fields (`a: field`) one GraphQL operation may select. */
   maxQueryAliases: number;
+  /** Time a client has to send a request's headers before it gets 408 and its connection is closed. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request (headers and body) before it gets 408 and its connection is closed. */
+  requestTimeoutMs: number;
   /** Failed authentications allowed per minute per ip and per API key prefix. */
   authFailuresPerMinute: number;
   /** Origins allowed to call from a browser; "*" allows any. */
@@ -264,6 +268,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_DEPTH: whole(2, 100, "levels").default(15),
   GRAPHQL_MAX_COST: whole(10, 10_000_000, "cost units").default(100_000),
   GRAPHQL_MAX_ALIASES: whole(0, 10_000, "aliases").default(30),
+  HTTP_HEADERS_TIMEOUT_MS: whole(100, 600_000, "milliseconds").default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: whole(100, 3_600_000, "milliseconds").default(30_000),
   AUTH_FAILURES_PER_MINUTE: whole(1, 100_000, "failures").default(30),
   CORS_ORIGINS: z
     .string()
@@ -467,6 +473,11 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
   };
   const issuer = resolveIssuer(env, cwd, problems);
   const archiveS3 = resolveArchiveS3(env, problems);
+  if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_REQUEST_TIMEOUT_MS: expected at least HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}), since the whole request includes its headers`,
+    );
+  }
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
@@ -491,6 +502,8 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
       maxQueryDepth: env.GRAPHQL_MAX_DEPTH,
       maxQueryCost: env.GRAPHQL_MAX_COST,
       maxQueryAliases: env.GRAPHQL_MAX_ALIASES,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
       authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
       corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === "production" ? [] : ["*"]),
       trustProxy: env.TRUST_PROXY ?? false,

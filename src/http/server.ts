@@ -55,7 +55,8 @@ export interface RunningHttpServer {
  * and /graphql behind, in order: CORS, the failed-authentication brakes, the
  * body size limit, the database gate and authentication; then, inside
  * grafserv on the decoded request whatever its transport, the depth, alias
- * and cost limits.
+ * and cost limits. A client that is slow to send its headers or its request
+ * is answered 408 and disconnected.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
@@ -69,7 +70,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
   }
 
-  const server = http.createServer(app);
+  const server = http.createServer(
+    {
+      headersTimeout: options.limits.headersTimeoutMs,
+      requestTimeout: options.limits.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, options.limits.headersTimeoutMs),
+    },
+    app,
+  );
   const closeServer = gracefulClose(server);
   const limits = {
     maxDepth: options.limits.maxQueryDepth,
