@@ -29,3 +29,14 @@ test("a request timeout shorter than the headers timeout is refused", () => {
     "HTTP_REQUEST_TIMEOUT_MS: expected at least HTTP_HEADERS_TIMEOUT_MS (5000), since the whole request includes its headers",
   ]);
 });
+
+test("HSTS is off unless HSTS_MAX_AGE is set", () => {
+  expect([loadConfig({}, "/srv").limits.hstsMaxAgeSeconds, loadConfig({ HSTS_MAX_AGE: "31536000" }, "/srv").limits.hstsMaxAgeSeconds]).toEqual([
+    undefined,
+    31_536_000,
+  ]);
+});
+
+test("a malformed HSTS_MAX_AGE is named in the error", () => {
+  expect(problemsOf({ HSTS_MAX_AGE: "1.5" })).toEqual(["HSTS_MAX_AGE: expected a whole number of seconds"]);
+});

@@ -93,6 +93,8 @@ export interface LimitsConfig {
   headersTimeoutMs: number;
   /** Time a client has to send a whole request (headers and body) before it gets 408 and its connection is closed. */
   requestTimeoutMs: number;
+  /** Send Strict-Transport-Security with this max-age (seconds); unset: not sent. */
+  hstsMaxAgeSeconds?: number;
   /** Failed authentications allowed per minute per ip and per API key prefix. */
   authFailuresPerMinute: number;
   /** Origins allowed to call from a browser; "*" allows any. */
@@ -270,6 +272,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: whole(0, 10_000, "aliases").default(30),
   HTTP_HEADERS_TIMEOUT_MS: whole(100, 600_000, "milliseconds").default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: whole(100, 3_600_000, "milliseconds").default(30_000),
+  HSTS_MAX_AGE: whole(0, 63_072_000, "seconds").optional(),
   AUTH_FAILURES_PER_MINUTE: whole(1, 100_000, "failures").default(30),
   CORS_ORIGINS: z
     .string()
@@ -504,6 +507,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
       maxQueryAliases: env.GRAPHQL_MAX_ALIASES,
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      hstsMaxAgeSeconds: env.HSTS_MAX_AGE,
       authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
       corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === "production" ? [] : ["*"]),
       trustProxy: env.TRUST_PROXY ?? false,

@@ -23,6 +23,7 @@ import { gracefulClose } from "./graceful-close.js";
 import { healthHandler, type HealthOptions } from "./health.js";
 import { queryLimitsPlugin } from "./query-limits.js";
 import { requestLog } from "./request-log.js";
+import { noStore, securityHeaders } from "./security-headers.js";
 
 export interface HttpServerOptions {
   pool: pg.Pool;
@@ -52,16 +53,18 @@ export interface RunningHttpServer {
 
 /**
  * Serves /health, /metrics (when enabled), /graphiql (outside production)
- * and /graphql behind, in order: CORS, the failed-authentication brakes, the
- * body size limit, the database gate and authentication; then, inside
- * grafserv on the decoded request whatever its transport, the depth, alias
- * and cost limits. A client that is slow to send its headers or its request
- * is answered 408 and disconnected.
+ * and /graphql behind, in order: no-store, CORS, the failed-authentication
+ * brakes, the body size limit, the database gate and authentication; then,
+ * inside grafserv on the decoded request whatever its transport, the depth,
+ * alias and cost limits. Every response carries the security headers. A
+ * client that is slow to send its headers or its request is answered 408 and
+ * disconnected.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.limits.trustProxy);
+  app.use(securityHeaders(options.limits.hstsMaxAgeSeconds));
   app.use(requestLog());
   app.get("/health", healthHandler(options.pool, options.health));
   if (options.metrics) {
@@ -96,6 +99,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const pgl = postgraphile(preset);
   app.use(
     "/graphql",
+    noStore(),
     corsPolicy(options.limits.corsOrigins),
     failedAuthenticationLimits(options.limits.authFailuresPerMinute),
     // grafserv accepts exactly these two media types; reading both here gives
