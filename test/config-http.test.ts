@@ -3,6 +3,13 @@ import { problemsOf } from "./helpers/config-problems.js";
 
 /** The HTTP limits, timeouts, headers and introspection policy, as configured. */
 
+const production = {
+  NODE_ENV: "production",
+  DATABASE_URL: "postgres://o:p@db/x",
+  AUTHENTICATOR_PASSWORD: "a",
+  KEYCLOAK_ISSUER: "https://sso.example/realms/k1s0",
+};
+
 test("GRAPHQL_MAX_ALIASES is 30 unless set", () => {
   expect([loadConfig({}, "/srv").limits.maxQueryAliases, loadConfig({ GRAPHQL_MAX_ALIASES: "5" }, "/srv").limits.maxQueryAliases]).toEqual([30, 5]);
 });
@@ -39,4 +46,17 @@ test("HSTS is off unless HSTS_MAX_AGE is set", () => {
 
 test("a malformed HSTS_MAX_AGE is named in the error", () => {
   expect(problemsOf({ HSTS_MAX_AGE: "1.5" })).toEqual(["HSTS_MAX_AGE: expected a whole number of seconds"]);
+});
+
+test("introspection is for authenticated callers in production and for everyone elsewhere", () => {
+  expect([loadConfig(production, "/srv").introspection, loadConfig({}, "/srv").introspection]).toEqual(["authenticated", "everyone"]);
+});
+
+test("GRAPHQL_INTROSPECTION chooses who may introspect", () => {
+  expect(loadConfig({ ...production, GRAPHQL_INTROSPECTION: "everyone" }, "/srv").introspection).toBe("everyone");
+  expect(loadConfig({ GRAPHQL_INTROSPECTION: "off" }, "/srv").introspection).toBe("off");
+});
+
+test("an unknown GRAPHQL_INTROSPECTION is named in the error", () => {
+  expect(problemsOf({ GRAPHQL_INTROSPECTION: "anonymous" })).toEqual(["GRAPHQL_INTROSPECTION: expected everyone, authenticated or off"]);
 });

@@ -115,6 +115,9 @@ export interface AuditConfig {
   chainIntervalMs: number;
 }
 
+/** Who may introspect the GraphQL schema: anyone, callers with a valid token or API key, or no one. */
+export type IntrospectionPolicy = "everyone" | "authenticated" | "off";
+
 export interface Config {
   nodeEnv: "development" | "test" | "production";
   host: string;
@@ -122,6 +125,7 @@ export interface Config {
   /** HTTP processes (node:cluster workers); 1 serves from this process alone. */
   webConcurrency: number;
   graphiql: boolean;
+  introspection: IntrospectionPolicy;
   database: DatabaseConfig;
   auth: AuthConfig;
   audit: AuditConfig;
@@ -270,6 +274,9 @@ const envSchema = z.object({
   GRAPHQL_MAX_DEPTH: whole(2, 100, "levels").default(15),
   GRAPHQL_MAX_COST: whole(10, 10_000_000, "cost units").default(100_000),
   GRAPHQL_MAX_ALIASES: whole(0, 10_000, "aliases").default(30),
+  GRAPHQL_INTROSPECTION: z
+    .enum(["everyone", "authenticated", "off"], { message: "expected everyone, authenticated or off" })
+    .optional(),
   HTTP_HEADERS_TIMEOUT_MS: whole(100, 600_000, "milliseconds").default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: whole(100, 3_600_000, "milliseconds").default(30_000),
   HSTS_MAX_AGE: whole(0, 63_072_000, "seconds").optional(),
@@ -488,6 +495,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     port: env.PORT,
     webConcurrency: env.WEB_CONCURRENCY ?? (env.NODE_ENV === "production" ? productionProcesses() : 1),
     graphiql: env.GRAPHIQL ?? env.NODE_ENV !== "production",
+    introspection: env.GRAPHQL_INTROSPECTION ?? (env.NODE_ENV === "production" ? "authenticated" : "everyone"),
     database,
     auth: {
       issuer,

@@ -8,7 +8,7 @@ import { apiKeyVerifier } from "../auth/api-key-verifier.js";
 import { UserSync } from "../auth/user-sync.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { verifierFor } from "../auth/verifier-for-config.js";
-import type { AuthConfig, LimitsConfig } from "../config/config.js";
+import type { AuthConfig, IntrospectionPolicy, LimitsConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
 import { availabilityPlugin, type DatabaseAvailability } from "../db/availability.js";
 import { registry } from "../observability/metrics.js";
@@ -21,6 +21,7 @@ import { errorHandler } from "./error-handler.js";
 import { failedAuthenticationLimits } from "./failed-auth-limit.js";
 import { gracefulClose } from "./graceful-close.js";
 import { healthHandler, type HealthOptions } from "./health.js";
+import { introspectionPolicyPlugin } from "./introspection-policy.js";
 import { queryLimitsPlugin } from "./query-limits.js";
 import { requestLog } from "./request-log.js";
 import { noStore, securityHeaders } from "./security-headers.js";
@@ -32,6 +33,8 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   graphiql: boolean;
+  /** Who may introspect the schema. */
+  introspection: IntrospectionPolicy;
   /** Serve /metrics on this server (outside production by default). */
   metrics: boolean;
   health: HealthOptions;
@@ -55,10 +58,10 @@ export interface RunningHttpServer {
  * Serves /health, /metrics (when enabled), /graphiql (outside production)
  * and /graphql behind, in order: no-store, CORS, the failed-authentication
  * brakes, the body size limit, the database gate and authentication; then,
- * inside grafserv on the decoded request whatever its transport, the depth,
- * alias and cost limits. Every response carries the security headers. A
- * client that is slow to send its headers or its request is answered 408 and
- * disconnected.
+ * inside grafserv on the decoded request whatever its transport, the
+ * introspection policy and the depth, alias and cost limits. Every response
+ * carries the security headers. A client that is slow to send its headers or
+ * its request is answered 408 and disconnected.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
@@ -93,6 +96,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     maxRequestBytes: options.limits.maxRequestBytes,
     plugins: [
       availabilityPlugin(options.availability),
+      introspectionPolicyPlugin(options.introspection),
       queryLimitsPlugin(() => pgl.getSchema(), limits),
     ],
   });
