@@ -98,8 +98,9 @@ function sizeRefusal(facts: DocumentFacts, limits: QueryLimits): SafeError | und
   if (aliases > limits.maxAliases) {
     return refusal(400, "TOO_MANY_ALIASES", `query has ${aliases} aliased fields, more than the limit of ${limits.maxAliases} (GRAPHQL_MAX_ALIASES)`);
   }
-  // Every field costs at least 1, so a document this large is refused before
-  // the cost estimator expands its fragments one use at a time.
+  // The cost estimator walks a fragment again at each of its uses, so a
+  // document that expands to more fields than the cost limit (nearly every
+  // field costs at least 1) is refused before the estimator runs.
   if (fields > limits.maxCost) {
     return refusal(400, "QUERY_TOO_COSTLY", `query has ${fields} fields once its fragments are expanded, more than the cost limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
   }

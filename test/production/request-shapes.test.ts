@@ -142,9 +142,9 @@ test("a deep query in a JSON body labelled text/plain is refused with 415", asyn
   expect(await send({ contentType: "text/plain", body: JSON.stringify({ query: DEEP }) })).toMatchObject({ status: 415 });
 });
 
-test("a deep query in a JSON body with an upper-case Content-Type is refused", async () => {
-  const answer = await send({ contentType: "APPLICATION/JSON", body: JSON.stringify({ query: DEEP }) });
-  expect([400, 415]).toContain(answer.status);
+test("a deep query in a JSON body with an upper-case Content-Type is refused with 415", async () => {
+  // grafserv compares media types case-sensitively; the body is never run.
+  expect(await send({ contentType: "APPLICATION/JSON", body: JSON.stringify({ query: DEEP }) })).toMatchObject({ status: 415 });
 });
 
 test("a deep query without a Content-Type is refused with 400", async () => {
