@@ -78,6 +78,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       host: config.host,
       port: config.port,
       graphiql: config.graphiql,
+      introspection: config.introspection,
       metrics: config.observability.metricsOnPublicPort,
       limits: config.limits,
       availability,

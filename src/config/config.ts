@@ -90,6 +90,14 @@ export interface LimitsConfig {
   maxQueryDepth: number;
   /** Largest GraphQL cost accepted (fields, multiplied by list sizes). */
   maxQueryCost: number;
+  /** Most aliased fields (`a: field`) one GraphQL operation may select. */
+  maxQueryAliases: number;
+  /** Time a client has to send a request's headers before it gets 408 and its connection is closed. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request (headers and body) before it gets 408 and its connection is closed. */
+  requestTimeoutMs: number;
+  /** Send Strict-Transport-Security with this max-age (seconds); unset: not sent. */
+  hstsMaxAgeSeconds?: number;
   /** Failed authentications allowed per minute per client address. */
   authFailuresPerMinute: number;
   /** Origins allowed to call from a browser; "*" allows any. */
@@ -116,6 +124,9 @@ export interface AuditConfig {
   refusals: { windowMs: number; maxKeys: number };
 }
 
+/** Who may introspect the GraphQL schema: anyone, callers with a valid token or API key, or no one. */
+export type IntrospectionPolicy = "everyone" | "authenticated" | "off";
+
 export interface Config {
   nodeEnv: "development" | "test" | "production";
   host: string;
@@ -123,6 +134,7 @@ export interface Config {
   /** HTTP processes (node:cluster workers); 1 serves from this process alone. */
   webConcurrency: number;
   graphiql: boolean;
+  introspection: IntrospectionPolicy;
   database: DatabaseConfig;
   auth: AuthConfig;
   audit: AuditConfig;
@@ -278,6 +290,13 @@ const envSchema = z.object({
   MAX_REQUEST_BYTES: whole(1024, 10 * 1024 * 1024, "bytes").default(100 * 1024),
   GRAPHQL_MAX_DEPTH: whole(2, 100, "levels").default(15),
   GRAPHQL_MAX_COST: whole(10, 10_000_000, "cost units").default(100_000),
+  GRAPHQL_MAX_ALIASES: whole(0, 10_000, "aliases").default(30),
+  GRAPHQL_INTROSPECTION: z
+    .enum(["everyone", "authenticated", "off"], { message: "expected everyone, authenticated or off" })
+    .optional(),
+  HTTP_HEADERS_TIMEOUT_MS: whole(100, 600_000, "milliseconds").default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: whole(100, 3_600_000, "milliseconds").default(30_000),
+  HSTS_MAX_AGE: whole(0, 63_072_000, "seconds").optional(),
   AUTH_FAILURES_PER_MINUTE: whole(1, 100_000, "failures").default(30),
   CORS_ORIGINS: z
     .string()
@@ -540,6 +559,11 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
   };
   const issuer = resolveIssuer(env, cwd, problems);
   const archiveS3 = resolveArchiveS3(env, problems);
+  if (env.HTTP_REQUEST_TIMEOUT_MS < env.HTTP_HEADERS_TIMEOUT_MS) {
+    problems.push(
+      `HTTP_REQUEST_TIMEOUT_MS: expected at least HTTP_HEADERS_TIMEOUT_MS (${env.HTTP_HEADERS_TIMEOUT_MS}), since the whole request includes its headers`,
+    );
+  }
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
     nodeEnv: env.NODE_ENV,
@@ -547,6 +571,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     port: env.PORT,
     webConcurrency: env.WEB_CONCURRENCY ?? (env.NODE_ENV === "production" ? productionProcesses() : 1),
     graphiql: env.GRAPHIQL ?? env.NODE_ENV !== "production",
+    introspection: env.GRAPHQL_INTROSPECTION ?? (env.NODE_ENV === "production" ? "authenticated" : "everyone"),
     database,
     auth: {
       issuer,
@@ -566,6 +591,10 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
       maxRequestBytes: env.MAX_REQUEST_BYTES,
       maxQueryDepth: env.GRAPHQL_MAX_DEPTH,
       maxQueryCost: env.GRAPHQL_MAX_COST,
+      maxQueryAliases: env.GRAPHQL_MAX_ALIASES,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      hstsMaxAgeSeconds: env.HSTS_MAX_AGE,
       authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
       corsOrigins: env.CORS_ORIGINS ?? (env.NODE_ENV === "production" ? [] : ["*"]),
       trustProxy: env.TRUST_PROXY ?? false,

@@ -5,8 +5,9 @@ import { refuse, sendGraphQLError } from "./refusal.js";
 
 /**
  * Last express handler: a body too large is 413, a body that is not JSON
- * 400, an unreachable database 503 (and marks it down); anything else is a
- * logged 500 that shows the client nothing internal.
+ * 400, a body in a charset or Content-Encoding that cannot be read 415, an
+ * unreachable database 503 (and marks it down); anything else is a logged
+ * 500 that shows the client nothing internal.
  */
 export function errorHandler(availability: DatabaseAvailability) {
   return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
@@ -15,8 +16,12 @@ export function errorHandler(availability: DatabaseAvailability) {
     if (type === "entity.too.large") {
       return refuse(res, 413, "PAYLOAD_TOO_LARGE", "request body larger than MAX_REQUEST_BYTES");
     }
-    if (type === "entity.parse.failed" || type === "encoding.unsupported" || type === "charset.unsupported") {
+    if (type === "entity.parse.failed") {
       return refuse(res, 400, "MALFORMED_BODY", "request body is not valid JSON");
+    }
+    if (type === "encoding.unsupported" || type === "charset.unsupported") {
+      // body-parser's message names the charset or Content-Encoding it cannot read.
+      return refuse(res, 415, "UNSUPPORTED_ENCODING", `request body cannot be read: ${(error as Error).message}`);
     }
     if (isDatabaseUnavailable(error)) {
       availability.report(error);

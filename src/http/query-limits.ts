@@ -1,12 +1,13 @@
-import type { NextFunction, Request, Response } from "express";
-import depthLimit from "graphql-depth-limit";
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from "graphql-query-complexity";
-import { BREAK, getNamedType, parse, validate, visit, type ASTNode, type DocumentNode, type GraphQLSchema } from "postgraphile/graphql";
-import { refuse } from "./refusal.js";
+import type { SafeError } from "postgraphile/grafast";
+import { BREAK, getNamedType, visit, type ASTNode, type DocumentNode, type GraphQLSchema } from "postgraphile/graphql";
+import { documentFacts, type DocumentFacts } from "../graphql/document-facts.js";
+import { refusal } from "./refusal.js";
 
 export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
+  maxAliases: number;
 }
 
 /** A connection (list) field without first/last is assumed to return this many rows. */
@@ -19,19 +20,6 @@ const listSizeEstimator: ComplexityEstimator = ({ field, args, childComplexity }
   if (!isConnection && requested === undefined) return undefined;
   return 1 + (requested ?? UNBOUNDED_LIST_SIZE) * Math.max(childComplexity, 1);
 };
-
-const MAX_CACHED = 500;
-
-interface Parsed {
-  /** null: the query does not parse, and is left for PostGraphile to answer. */
-  document: DocumentNode | null;
-  /** The depth check's verdict, per schema (it does not depend on variables). */
-  tooDeep?: { schema: GraphQLSchema; message: string | null };
-  /** Whether variables can change the cost (list sizes or @skip/@include given as variables). */
-  costUsesVariables: boolean;
-  /** The cost per operation name, per schema, when variables cannot change it. */
-  costs?: { schema: GraphQLSchema; byOperation: Map<string | undefined, number> };
-}
 
 function containsVariable(node: ASTNode): boolean {
   let found = false;
@@ -58,24 +46,14 @@ function costUsesVariables(document: DocumentNode): boolean {
   return uses;
 }
 
-const parsed = new Map<string, Parsed>();
-
-/** Parses a query once per query text. */
-function parsedQuery(query: string): Parsed {
-  let entry = parsed.get(query);
-  if (entry === undefined) {
-    let document: DocumentNode | null;
-    try {
-      document = parse(query);
-    } catch {
-      document = null;
-    }
-    entry = { document, costUsesVariables: document !== null && costUsesVariables(document) };
-    if (parsed.size >= MAX_CACHED) parsed.delete(parsed.keys().next().value!);
-    parsed.set(query, entry);
-  }
-  return entry;
+/** The cost of a document's operations, per schema, when its variables cannot change it. */
+interface CostMemo {
+  usesVariables: boolean;
+  schema?: GraphQLSchema;
+  byOperation: Map<string | undefined, number>;
 }
+
+const costMemos = new WeakMap<DocumentNode, CostMemo>();
 
 function costOf(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
   return getComplexity({
@@ -88,52 +66,84 @@ function costOf(schema: GraphQLSchema, document: DocumentNode, operationName: st
 }
 
 /**
- * The cost of a query whose variables cannot change it, computed once per
- * schema and operation (with the first request's variables, which must be
- * valid: getComplexity throws on variables it cannot coerce).
+ * The cost of an operation; computed once per schema and operation when
+ * variables cannot change it (with the first request's variables, which must
+ * be valid: getComplexity throws on variables it cannot coerce).
  */
-function cachedCost(entry: Parsed, schema: GraphQLSchema, operationName: string | undefined, variables: Record<string, unknown>): number {
-  if (entry.costs?.schema !== schema) entry.costs = { schema, byOperation: new Map() };
-  let cost = entry.costs.byOperation.get(operationName);
+function costFor(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
+  let memo = costMemos.get(document);
+  if (!memo) {
+    memo = { usesVariables: costUsesVariables(document), byOperation: new Map() };
+    costMemos.set(document, memo);
+  }
+  if (memo.usesVariables) return costOf(schema, document, operationName, variables);
+  if (memo.schema !== schema) {
+    memo.schema = schema;
+    memo.byOperation.clear();
+  }
+  let cost = memo.byOperation.get(operationName);
   if (cost === undefined) {
-    cost = costOf(schema, entry.document!, operationName, variables);
-    entry.costs.byOperation.set(operationName, cost);
+    cost = costOf(schema, document, operationName, variables);
+    memo.byOperation.set(operationName, cost);
   }
   return cost;
 }
 
+/** The refusal a document's size earns, before its cost (which needs the schema) is known. */
+function sizeRefusal(facts: DocumentFacts, limits: QueryLimits): SafeError | undefined {
+  const { depth, aliases, fields } = facts.size;
+  if (depth > limits.maxDepth) {
+    return refusal(400, "QUERY_TOO_DEEP", `query depth ${depth} exceeds the limit of ${limits.maxDepth} (GRAPHQL_MAX_DEPTH)`);
+  }
+  if (aliases > limits.maxAliases) {
+    return refusal(400, "TOO_MANY_ALIASES", `query has ${aliases} aliased fields, more than the limit of ${limits.maxAliases} (GRAPHQL_MAX_ALIASES)`);
+  }
+  // The cost estimator walks a fragment again at each of its uses, so a
+  // document that expands to more fields than the cost limit (nearly every
+  // field costs at least 1) is refused before the estimator runs.
+  if (fields > limits.maxCost) {
+    return refusal(400, "QUERY_TOO_COSTLY", `query has ${fields} fields once its fragments are expanded, more than the cost limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
+  }
+  return undefined;
+}
+
 /**
  * Refuses, before any SQL runs, GraphQL operations nested deeper than
- * maxDepth (400 QUERY_TOO_DEEP) or costlier than maxCost (400
- * QUERY_TOO_COSTLY), whatever Accept header the client sent.
+ * maxDepth (400 QUERY_TOO_DEEP), with more than maxAliases aliased fields
+ * (400 TOO_MANY_ALIASES) or costlier than maxCost (400 QUERY_TOO_COSTLY).
+ *
+ * It runs where grafserv has decoded the request, whatever its transport
+ * (a JSON body with any charset, an application/graphql body, a query
+ * string), so every request shape grafserv accepts passes the same limits.
  */
-export function queryLimits(getSchema: () => PromiseLike<GraphQLSchema> | GraphQLSchema, limits: QueryLimits) {
-  const depthRule = depthLimit(limits.maxDepth);
-  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown } | undefined;
-    const entry = typeof body?.query === "string" ? parsedQuery(body.query) : undefined;
-    const document = entry?.document;
-    if (!entry || !document) return next();
-    try {
-      const schema = await getSchema();
-      if (entry.tooDeep?.schema !== schema) {
-        const errors = validate(schema, document, [depthRule]);
-        entry.tooDeep = { schema, message: errors[0]?.message ?? null };
-      }
-      if (entry.tooDeep.message !== null) {
-        return refuse(res, 400, "QUERY_TOO_DEEP", `${entry.tooDeep.message} (GRAPHQL_MAX_DEPTH)`);
-      }
-      const operationName = typeof body!.operationName === "string" ? body!.operationName : undefined;
-      const variables = typeof body!.variables === "object" && body!.variables !== null ? (body!.variables as Record<string, unknown>) : {};
-      const cost = entry.costUsesVariables
-        ? costOf(schema, document, operationName, variables)
-        : cachedCost(entry, schema, operationName, variables);
-      if (cost > limits.maxCost) {
-        return refuse(res, 400, "QUERY_TOO_COSTLY", `query cost ${cost} exceeds the limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
-      }
-    } catch {
-      // Invalid operations (unknown fields, bad variables) are PostGraphile's to report.
-    }
-    next();
+export function queryLimitsPlugin(getSchema: () => PromiseLike<GraphQLSchema> | GraphQLSchema, limits: QueryLimits): GraphileConfig.Plugin {
+  return {
+    name: "AuthDbQueryLimitsPlugin",
+    version: "1.0.0",
+    grafserv: {
+      middleware: {
+        async processGraphQLRequestBody(next, event) {
+          const { query, operationName, variableValues } = event.body;
+          // A query that is not a string, or does not parse, is grafserv's to refuse.
+          const facts = typeof query === "string" ? documentFacts(query) : undefined;
+          const document = facts?.document;
+          if (!facts || !document) return next();
+          const refused = sizeRefusal(facts, limits);
+          if (refused) throw refused;
+          let cost: number;
+          try {
+            const variables = typeof variableValues === "object" && variableValues !== null ? (variableValues as Record<string, unknown>) : {};
+            cost = costFor(await getSchema(), document, typeof operationName === "string" ? operationName : undefined, variables);
+          } catch {
+            // Invalid operations (unknown fields, bad variables) are PostGraphile's to report.
+            return next();
+          }
+          if (cost > limits.maxCost) {
+            throw refusal(400, "QUERY_TOO_COSTLY", `query cost ${cost} exceeds the limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
+          }
+          return next();
+        },
+      },
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { Response } from "express";
+import { SafeError } from "postgraphile/grafast";
 import { requestRefusals } from "../observability/metrics.js";
 
 /**
@@ -20,4 +21,14 @@ export function sendGraphQLError(
 export function refuse(res: Response, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
   requestRefusals.inc({ reason: code });
   sendGraphQLError(res, status, message, { code }, headers);
+}
+
+/**
+ * The same refusal raised inside grafserv (thrown from its request hooks):
+ * grafserv answers it as `{ errors: [{ message, extensions: { code, statusCode } }] }`
+ * with the status given.
+ */
+export function refusal(status: number, code: string, message: string): SafeError {
+  requestRefusals.inc({ reason: code });
+  return new SafeError(message, { statusCode: status, code });
 }

@@ -8,7 +8,7 @@ import { apiKeyVerifier } from "../auth/api-key-verifier.js";
 import { UserSync } from "../auth/user-sync.js";
 import type { TokenVerifier } from "../auth/token-verifier.js";
 import { verifierFor } from "../auth/verifier-for-config.js";
-import type { AuthConfig, LimitsConfig } from "../config/config.js";
+import type { AuthConfig, IntrospectionPolicy, LimitsConfig } from "../config/config.js";
 import type { RoleNames } from "../config/roles.js";
 import { availabilityPlugin, type DatabaseAvailability } from "../db/availability.js";
 import { registry } from "../observability/metrics.js";
@@ -23,8 +23,10 @@ import { errorHandler } from "./error-handler.js";
 import { failedAuthenticationLimits } from "./failed-auth-limit.js";
 import { gracefulClose } from "./graceful-close.js";
 import { healthHandler, type HealthOptions } from "./health.js";
-import { queryLimits } from "./query-limits.js";
+import { introspectionPolicyPlugin } from "./introspection-policy.js";
+import { queryLimitsPlugin } from "./query-limits.js";
 import { requestLog } from "./request-log.js";
+import { noStore, securityHeaders } from "./security-headers.js";
 
 export interface HttpServerOptions {
   pool: pg.Pool;
@@ -33,6 +35,8 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   graphiql: boolean;
+  /** Who may introspect the schema. */
+  introspection: IntrospectionPolicy;
   /** Serve /metrics on this server (outside production by default). */
   metrics: boolean;
   health: HealthOptions;
@@ -56,15 +60,19 @@ export interface RunningHttpServer {
 
 /**
  * Serves /health, /metrics (when enabled), /graphiql (outside production)
- * and /graphql behind, in order: CORS, the failed-authentication brakes,
- * the body size limit, depth and cost limits, the database gate and
- * authentication.
+ * and /graphql behind, in order: no-store, CORS, the failed-authentication
+ * brakes, the body size limit, the database gate and authentication; then,
+ * inside grafserv on the decoded request whatever its transport, the
+ * introspection policy and the depth, alias and cost limits. Every response
+ * carries the security headers. A client that is slow to send its headers or
+ * its request is answered 408 and disconnected.
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.limits.trustProxy);
   validatedClientAddress(app);
+  app.use(securityHeaders(options.limits.hstsMaxAgeSeconds));
   app.use(requestLog());
   app.get("/health", healthHandler(options.pool, options.health));
   if (options.metrics) {
@@ -73,20 +81,40 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     });
   }
 
-  const server = http.createServer(app);
+  const server = http.createServer(
+    {
+      headersTimeout: options.limits.headersTimeoutMs,
+      requestTimeout: options.limits.requestTimeoutMs,
+      // How often Node looks for connections past those timeouts (its default is 30 s).
+      connectionsCheckingInterval: Math.min(1000, options.limits.headersTimeoutMs),
+    },
+    app,
+  );
   const closeServer = gracefulClose(server);
+  const limits = {
+    maxDepth: options.limits.maxQueryDepth,
+    maxCost: options.limits.maxQueryCost,
+    maxAliases: options.limits.maxQueryAliases,
+  };
   const { preset, release } = makePreset({
     ...options,
     maxRequestBytes: options.limits.maxRequestBytes,
-    plugins: [availabilityPlugin(options.availability)],
+    plugins: [
+      availabilityPlugin(options.availability),
+      introspectionPolicyPlugin(options.introspection),
+      queryLimitsPlugin(() => pgl.getSchema(), limits),
+    ],
   });
   const pgl = postgraphile(preset);
   app.use(
     "/graphql",
+    noStore(),
     corsPolicy(options.limits.corsOrigins),
     failedAuthenticationLimits(options.limits.authFailuresPerMinute),
+    // grafserv accepts exactly these two media types; reading both here gives
+    // every body the same size limit and the same refusals.
     express.json({ limit: options.limits.maxRequestBytes, type: ["application/json", "application/graphql-response+json"] }),
-    queryLimits(() => pgl.getSchema(), { maxDepth: options.limits.maxQueryDepth, maxCost: options.limits.maxQueryCost }),
+    express.text({ limit: options.limits.maxRequestBytes, type: "application/graphql" }),
     databaseGate(options.availability),
     authentication({
       verifier: options.tokenVerifier ?? verifierFor(options.auth.issuer),

@@ -78,6 +78,28 @@ test("a costly part skipped by a variable does not count, and counts again when 
   expect((await post(JSON.stringify({ query, variables: { skip: false } }))).body.errors?.[0]?.extensions.code).toBe("QUERY_TOO_COSTLY");
 });
 
+test("a query with more aliased fields than GRAPHQL_MAX_ALIASES is refused with 400 TOO_MANY_ALIASES", async () => {
+  const query = `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
+  const response = await post(JSON.stringify({ query }));
+  expect(response.status).toBe(400);
+  expect(response.body.errors?.[0]).toMatchObject({
+    message: "query has 31 aliased fields, more than the limit of 30 (GRAPHQL_MAX_ALIASES)",
+    extensions: { code: "TOO_MANY_ALIASES" },
+  });
+});
+
+test("a query with GRAPHQL_MAX_ALIASES aliased fields runs", async () => {
+  const query = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: __typename`).join(" ")} }`;
+  expect((await post(JSON.stringify({ query }))).status).toBe(200);
+});
+
+test("aliases inside a fragment count each time the fragment is used", async () => {
+  const fields = Array.from({ length: 10 }, (_, i) => `a${i}: __typename`).join(" ");
+  const query = `{ ...Ten first: query { ...Ten } second: query { ...Ten } } fragment Ten on Query { ${fields} }`;
+  const response = await post(JSON.stringify({ query }));
+  expect({ status: response.status, code: response.body.errors?.[0]?.extensions.code }).toEqual({ status: 400, code: "TOO_MANY_ALIASES" });
+});
+
 test("an allowed origin gets CORS headers", async () => {
   const response = await post(JSON.stringify({ query: "{ __typename }" }), { origin: "https://app.example.com" });
   expect(response.status).toBe(200);
