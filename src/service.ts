@@ -18,6 +18,8 @@ export interface RunningService {
   auditChainer: AuditChainer;
   /** Shuts down in order: HTTP (drains in-flight requests), pool, embedded database. */
   stop(): Promise<void>;
+  /** Where the embedded PostgreSQL this process started keeps its data (and binaries, when copied). */
+  embeddedWhere?: string;
 }
 
 export interface ServiceOptions {
@@ -39,6 +41,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const { database } = config;
   const startedAt = new Date();
   const closers: Array<() => unknown> = [];
+  let embeddedWhere: string | undefined;
   const stop = async () => {
     while (closers.length > 0) await closers.pop()!();
   };
@@ -46,6 +49,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (!options.skipProvisioning) {
       const provisioned = await provisionDatabase(database);
       closers.push(() => provisioned.close());
+      embeddedWhere = provisioned.embedded?.where;
       await warnAboutConnectionBudget(database, 1);
     }
     const pool = createAuthenticatorPool(database.authenticatorUrl, database.poolSize);
@@ -84,7 +88,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
           : undefined,
     });
     closers.push(() => http.close());
-    return { http, auditChainer, stop };
+    return { http, auditChainer, stop, embeddedWhere };
   } catch (error) {
     await stop();
     throw error;
