@@ -20,6 +20,8 @@ export interface RunningService {
   auditChainer: AuditChainer;
   /** Shuts down in order: HTTP (drains in-flight requests), pool, embedded database. */
   stop(): Promise<void>;
+  /** Where the embedded PostgreSQL this process started keeps its data (and binaries, when copied). */
+  embeddedWhere?: string;
 }
 
 export interface ServiceOptions {
@@ -41,6 +43,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const { database } = config;
   const startedAt = new Date();
   const closers: Array<() => unknown> = [];
+  let embeddedWhere: string | undefined;
   const stop = async () => {
     while (closers.length > 0) await closers.pop()!();
   };
@@ -48,6 +51,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (!options.skipProvisioning) {
       const provisioned = await provisionDatabase(database);
       closers.push(() => provisioned.close());
+      embeddedWhere = provisioned.embedded?.where;
       await warnAboutConnectionBudget(database, 1);
     }
     const pool = createAuthenticatorPool(database.authenticatorUrl, database.poolSize);
@@ -89,7 +93,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       watch: superuserUrl ? { superuserConnectionString: superuserUrl } : undefined,
     });
     closers.push(() => http.close());
-    return { http, auditChainer, stop };
+    return { http, auditChainer, stop, embeddedWhere };
   } catch (error) {
     await stop();
     throw error;

@@ -8,8 +8,8 @@ import { startService } from "../service.js";
 import { stopOnSignals } from "./shutdown.js";
 
 /** Where to reach the server, for the person who started it. */
-function printBanner(config: Config, url: string, processes: string): void {
-  const where = config.database.source.kind === "embedded" ? "embedded PostgreSQL" : "DATABASE_URL";
+function printBanner(config: Config, url: string, processes: string, embeddedWhere: string | undefined): void {
+  const where = config.database.source.kind === "embedded" ? `embedded PostgreSQL, ${embeddedWhere}` : "DATABASE_URL";
   console.log(`auth-db listening on ${url} (database: ${where}; ${processes})`);
   console.log(`  GraphQL:  ${url}/graphql`);
   if (config.graphiql) console.log(`  GraphiQL: ${url}/graphiql`);
@@ -35,10 +35,10 @@ export async function serve(argv: string[], overrides: { tokenVerifier?: TokenVe
     const running = await startClusterPrimary(config, config.webConcurrency);
     stopOnSignals(running.stop);
     const schedule = config.lifecycle.schedulerInServer ? "; the schedule runs in the primary" : "";
-    printBanner(config, running.url, `${config.webConcurrency} worker processes${schedule}`);
+    printBanner(config, running.url, `${config.webConcurrency} worker processes${schedule}`, running.embeddedWhere);
     return;
   }
   const service = await startService(config, { watchSchema, ...overrides });
   stopOnSignals(service.stop);
-  printBanner(config, service.http.url, "one process");
+  printBanner(config, service.http.url, "one process", service.embeddedWhere);
 }

@@ -10,6 +10,8 @@ export interface RunningCluster {
   url: string;
   /** Drains and stops the workers, then the schedule, then the embedded database. */
   stop(): Promise<void>;
+  /** Where the embedded PostgreSQL keeps its data (and binaries, when copied). */
+  embeddedWhere?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function startClusterPrimary(config: Config, workers: number): Prom
   }
   return {
     url,
+    embeddedWhere: provisioned.embedded?.where,
     async stop() {
       await supervisor.stop();
       await scheduler?.stop();

@@ -14,6 +14,8 @@ export type DatabaseSource =
       port: number;
       superuser: string;
       superuserPassword: string;
+      /** As root: where binaries and clusters the postgres user could not reach are put. */
+      systemDir: string;
     };
 
 export interface DatabaseConfig {
@@ -235,6 +237,7 @@ const envSchema = z.object({
   EMBEDDED_PG_PORT: port(1).default(54320),
   EMBEDDED_PG_PASSWORD: z.string().min(1).optional(),
   EMBEDDED_PG_ALLOWED: flag.optional(),
+  EMBEDDED_PG_SYSTEM_DIR: z.string().min(1).default("/var/lib/auth-db"),
   KEYCLOAK_ISSUER: httpUrl.transform((url) => url.replace(/\/+$/, "")).optional(),
   KEYCLOAK_AUDIENCE: z.string().min(1).optional(),
   KEYCLOAK_CLIENT_ID: z.string().min(1).default("auth-db"),
@@ -448,6 +451,7 @@ function resolveDatabase(env: Env, cwd: string, problems: string[]): Omit<Databa
       port: env.EMBEDDED_PG_PORT,
       superuser: "postgres",
       superuserPassword,
+      systemDir: path.resolve(cwd, env.EMBEDDED_PG_SYSTEM_DIR),
     },
     ownerUrl: withCredentials(base, roles.owner, ownerPassword, databaseName),
     authenticatorUrl: withCredentials(base, roles.authenticator, authenticatorPassword, databaseName),

@@ -40,7 +40,7 @@ async function schemaHasType(name: string): Promise<boolean> {
 }
 
 test("the dev banner says the database is the embedded PostgreSQL", () => {
-  expect(dev.output()).toMatch(/auth-db listening on \S+ \(database: embedded PostgreSQL;/);
+  expect(dev.output()).toMatch(/auth-db listening on \S+ \(database: embedded PostgreSQL[,;]/);
 });
 
 test("saving current.sql shows the new table in GraphQL without a restart", async () => {

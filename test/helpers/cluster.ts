@@ -19,6 +19,8 @@ export interface TestCluster {
 /** A throwaway embedded PostgreSQL cluster in a temporary directory, on a free port. */
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "auth-db-test-"));
+  // As root the cluster runs as the postgres user, who must search this directory (mkdtemp makes it 0700).
+  await fs.chmod(dir, 0o755);
   const port = await freePort();
   const database = new EmbeddedDatabase({
     dataDir: path.join(dir, "pg"),
@@ -26,6 +28,8 @@ export async function startTestCluster(): Promise<TestCluster> {
     superuser: "postgres",
     // Not the documented default, so that tests may load production configurations on this cluster.
     superuserPassword: "test-superuser",
+    // As root, where the binaries go if the postgres user cannot reach node_modules; as for npm start.
+    systemDir: process.env.EMBEDDED_PG_SYSTEM_DIR,
   });
   await database.start();
   return {

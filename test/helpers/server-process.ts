@@ -8,8 +8,15 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+export interface ServerProcessOptions {
+  /** Run `npm start` itself, as a supervisor would: `pid` is then npm's. */
+  viaNpm?: boolean;
+  /** The project directory to start from; this checkout by default. */
+  cwd?: string;
+}
+
 export interface ServerProcess {
-  /** The server's own process (the cluster primary with WEB_CONCURRENCY > 1). */
+  /** The server's own process (the cluster primary with WEB_CONCURRENCY > 1), or npm's with `viaNpm`. */
   pid: number;
   /** Where it serves, from its "listening on" line. */
   url: string;
@@ -31,11 +38,22 @@ export interface ServerProcess {
  * a process group of its own, so that cleanup can reach its workers and
  * embedded PostgreSQL even if it cannot stop them itself.
  */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  { viaNpm = false, cwd = root }: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   // node --import tsx, not the tsx CLI: the test's pid is then the server's own.
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/cli/start.ts"], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", LOG_LEVEL: "warn", ...env },
+  const [command, args] = viaNpm ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", "src/cli/start.ts"]];
+  const child: ChildProcess = spawn(command, args, {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "",
+      LOG_LEVEL: "warn",
+      ...(viaNpm ? { npm_config_update_notifier: "false" } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -15,6 +15,7 @@ let pgPort: number;
 let server: ServerProcess;
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), "auth-db-cluster-"));
+  await fs.chmod(dir, 0o755); // for the postgres user, as root
   pgPort = await freePort();
   server = await startServerProcess({
     NODE_ENV: "test",
