@@ -545,6 +545,9 @@ begin
   if tier is null then
     raise exception 'tier: required' using errcode = '22023';
   end if;
+  if expires_at is not null and not isfinite(expires_at) then
+    raise exception 'expiresAt: must be a point in time, not %', expires_at using errcode = '22023';
+  end if;
   if expires_at is not null and expires_at <= now() then
     raise exception 'expiresAt: must be in the future' using errcode = '22023';
   end if;
@@ -599,6 +602,7 @@ AS $function$
 declare
   v_old auth.api_keys;
   v_new auth.issued_api_key;
+  v_grace_end timestamptz := now() + make_interval(secs => grace_seconds);
 begin
   if grace_seconds is null or grace_seconds < 0 or grace_seconds > 30 * 86400 then
     raise exception 'graceSeconds: expected 0 to 2592000 (30 days), got %', grace_seconds using errcode = '22023';
@@ -614,19 +618,21 @@ begin
     v_old.expires_at
   );
   update auth.api_keys k
-     set revoked_at = now() + make_interval(secs => grace_seconds),
+     set revoked_at = v_grace_end,
+         expires_at = least(coalesce(k.expires_at, v_grace_end), v_grace_end),
          is_active = grace_seconds > 0,
          replaced_by = v_new.key_id
    where k.id = v_old.id;
-  -- Same credential, new secret: the new key answers to the old one's issuer.
-  update auth.api_keys k
-     set issuer = v_old.issuer, created_by = v_old.created_by, issued_by_key = v_old.issued_by_key
-   where k.id = v_new.key_id;
+  if not auth.acting_for_a_request() or auth.current_api_key_id() = v_old.id then
+    update auth.api_keys k
+       set issuer = v_old.issuer, created_by = v_old.created_by, issued_by_key = v_old.issued_by_key
+     where k.id = v_new.key_id;
+  end if;
   return v_new;
 end;
 $function$;
 comment on function auth._rotate_api_key(id uuid, grace_seconds integer) is '@behavior -*
-Issues a new secret with the same name, service, tier, permissions, expiry and issuer (the caller must hold every permission); the old key keeps working for grace_seconds, then is refused as REVOKED.';
+Issues a new secret with the same name, service, tier, permissions and expiry. Its issuer is the caller (who must hold every permission), except when a key rotates itself or an operator rotates a key: then it keeps the original issuer. The old key keeps working for grace_seconds, then expires and is refused as REVOKED.';
 
 CREATE OR REPLACE FUNCTION auth.acting_for_a_request()
  RETURNS boolean

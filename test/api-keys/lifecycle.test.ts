@@ -177,3 +177,22 @@ test("a failed verification is recorded as a security event with ip, prefix and 
     },
   ]);
 });
+
+test.each(["infinity", "-infinity"])("an expiry of %s is refused: a key's expiry is a point in time", async (expiresAt) => {
+  const { body } = await graphql(
+    bed.url,
+    `mutation ($expiresAt: Datetime) { createApiKey(input: { name: "n", serviceName: "s", tier: system, permissions: [], expiresAt: $expiresAt }) { result { keyId } } }`,
+    { expiresAt },
+    admin.headers,
+  );
+  expect(body.errors?.[0]?.message).toMatch(/^expiresAt: /);
+});
+
+test("a rotated-out key expires when its grace ends", async () => {
+  const { id } = await createKey(bed.url, admin.headers, { tier: "system", permissions: [] });
+  await graphql(bed.url, "mutation ($id: UUID!) { rotateApiKey(input: { id: $id, graceSeconds: 60 }) { result { keyId } } }", { id }, admin.headers);
+  const { rows } = await bed.db.asOwner((client) =>
+    client.query<{ ends_with_grace: boolean }>("select expires_at = revoked_at as ends_with_grace from auth.api_keys where id = $1", [id]),
+  );
+  expect(rows[0]!.ends_with_grace).toBe(true);
+});
