@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { coalescedRecordsOverflow } from "../observability/metrics.js";
 import { logger } from "../observability/logger.js";
+import { clientKeyOf } from "../net/client-key.js";
 import { WindowCoalescer, type Coalesced, type CoalescerOptions } from "../security/window-coalescer.js";
 
 /** A mutation refused for lack of a permission, as the audit log records it. */
@@ -27,8 +28,9 @@ const BATCH = 1000;
  * becomes one ACCESS_DENIED row with its count (auth.record_denied_attempts,
  * called by the server's own role, off the request path). However many
  * aliases or requests an attacker sends, one key writes one row per window,
- * and at most `maxKeys` keys are counted at once (more are counted in
- * authdb_coalesced_records_overflow_total). stop() writes open windows.
+ * and at most `maxKeys` keys are counted at once, `maxKeysPerGroup` of one
+ * client address (more are counted in authdb_coalesced_records_overflow_total).
+ * The operation is the mutation field, bounded by the schema. stop() writes open windows.
  */
 export class DeniedAttemptLog {
   private readonly windows: WindowCoalescer<DeniedAttempt>;
@@ -45,7 +47,11 @@ export class DeniedAttemptLog {
   }
 
   record(attempt: DeniedAttempt): void {
-    this.windows.add(JSON.stringify([attempt.actorType, attempt.userId, attempt.operation, attempt.ipAddress]), attempt);
+    this.windows.add(
+      JSON.stringify([attempt.actorType, attempt.userId, attempt.operation, attempt.ipAddress]),
+      attempt,
+      clientKeyOf(attempt.ipAddress) ?? "",
+    );
   }
 
   private async write(records: Coalesced<DeniedAttempt>[]): Promise<void> {

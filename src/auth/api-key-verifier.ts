@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { queryWithRequestSettings } from "../db/request-transaction.js";
-import { apiKeyRejection } from "../security/api-key-rejection.js";
+import { API_KEY_REJECTION_SUMMARISED, apiKeyRejection } from "../security/api-key-rejection.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 
 /** What auth.verify_api_key answers. */
@@ -19,8 +19,8 @@ export type ApiKeyVerifier = (key: string, settings: Record<string, string>) => 
  * Verifies keys with auth.verify_api_key, in a transaction carrying the
  * request's settings. The decision is SQL's; nothing about keys is cached
  * here, so a revocation counts on the very next request. A failure is
- * queued as an API_KEY_REJECTED security event (coalesced, with the
- * request's ip and user agent, the key's prefix and the code).
+ * queued as an API_KEY_REJECTED security event (coalesced per address, with
+ * the request's ip and user agent, the keys' prefixes and codes summarised).
  */
 export function apiKeyVerifier(pool: pg.Pool, securityEvents: SecurityEventQueue): ApiKeyVerifier {
   return async (key, settings) => {
@@ -36,6 +36,7 @@ export function apiKeyVerifier(pool: pg.Pool, securityEvents: SecurityEventQueue
     if (!row.valid) {
       securityEvents.recordRepeated(
         apiKeyRejection(row.code, key, { ip: settings["request.ip"], userAgent: settings["request.user_agent"] }),
+        API_KEY_REJECTION_SUMMARISED,
       );
     }
     return {

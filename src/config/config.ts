@@ -121,9 +121,10 @@ export interface AuditConfig {
   /**
    * How refusals are recorded: one ACCESS_DENIED row (and one security event)
    * per caller, operation and address per window, with a count; at most
-   * maxKeys such keys counted at once.
+   * maxKeys such keys counted at once, at most maxKeysPerGroup of one client
+   * address (an IPv6 one by its /64).
    */
-  refusals: { windowMs: number; maxKeys: number };
+  refusals: { windowMs: number; maxKeys: number; maxKeysPerGroup: number };
 }
 
 /** Who may introspect the GraphQL schema: anyone, callers with a valid token or API key, or no one. */
@@ -268,6 +269,7 @@ const envSchema = z.object({
     .max(3_600_000, "expected 10 to 3600000 milliseconds")
     .default(60_000),
   REFUSAL_RECORD_MAX_KEYS: whole(1, 1_000_000, "keys").default(10_000),
+  REFUSAL_RECORD_MAX_KEYS_PER_ADDRESS: whole(1, 1_000_000, "keys").default(100),
   ARCHIVE_DIR: z.string().min(1).default(".data/archive"),
   ARCHIVE_S3_BUCKET: z
     .string()
@@ -584,7 +586,11 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
     },
     audit: {
       chainIntervalMs: env.AUDIT_CHAIN_INTERVAL_MS,
-      refusals: { windowMs: env.REFUSAL_RECORD_WINDOW_MS, maxKeys: env.REFUSAL_RECORD_MAX_KEYS },
+      refusals: {
+        windowMs: env.REFUSAL_RECORD_WINDOW_MS,
+        maxKeys: env.REFUSAL_RECORD_MAX_KEYS,
+        maxKeysPerGroup: env.REFUSAL_RECORD_MAX_KEYS_PER_ADDRESS,
+      },
     },
     lifecycle: {
       archiveDir: path.resolve(cwd, env.ARCHIVE_DIR),

@@ -1,6 +1,6 @@
 import { context, sideEffect, type Step } from "postgraphile/grafast";
 import { wrapPlans, type PlanWrapperRules } from "postgraphile/utils";
-import { apiKeyRejection } from "../security/api-key-rejection.js";
+import { API_KEY_REJECTION_SUMMARISED, apiKeyRejection } from "../security/api-key-rejection.js";
 import type { SecurityEventQueue } from "../security/event-queue.js";
 
 interface StepWithFields {
@@ -35,6 +35,7 @@ export function verifyApiKeyEventsPlugin(securityEvents: SecurityEventQueue): Gr
                   userId: settings?.["jwt.claims.sub"] ?? settings?.["api_key.id"],
                   userName: settings?.["jwt.claims.preferred_username"] || undefined,
                 }),
+                API_KEY_REJECTION_SUMMARISED,
               );
             });
             return $payload;

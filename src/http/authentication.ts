@@ -10,6 +10,9 @@ import { rejectedTokenFacts } from "../security/token-facts.js";
 import { logger } from "../observability/logger.js";
 import { header } from "./headers.js";
 
+/** The fields of a CREDENTIAL_REJECTED event summarised rather than grouped by (see SecurityEventQueue.recordRepeated). */
+const CREDENTIAL_REJECTION_SUMMARISED = ["reason", "kid", "alg", "iss"] as const;
+
 /** What the authentication middleware leaves on the request for PostGraphile and the request log. */
 export interface AuthenticatedRequest extends Request, CallerInfo {
   authDb?: { pgSettings: Record<string, string> };
@@ -56,15 +59,19 @@ export function authentication(options: AuthenticationOptions) {
       req.callerKind = "rejected";
       if (error instanceof CredentialRejected) {
         credentialRejections.inc({ reason: error.reason });
-        // Rejected API keys are queued by the API key verifier, coalesced per prefix, code and address.
+        // Rejected API keys are queued by the API key verifier. Rejected tokens are coalesced per
+        // address and window: what they claim (kid, alg, iss) is the sender's choice, so summarised.
         if (!error.reason.startsWith("API_KEY_")) {
-          options.securityEvents.record({
+          options.securityEvents.recordRepeated(
+            {
             type: "CREDENTIAL_REJECTED",
             description: error.message,
             ip_address: req.ip,
             user_agent: header(req, "user-agent")?.slice(0, 512),
             detail: { reason: error.reason, ...rejectedTokenFacts(header(req, "authorization")) },
-          });
+            },
+            CREDENTIAL_REJECTION_SUMMARISED,
+          );
         }
         sendGraphQLError(
           res,

@@ -1,23 +1,25 @@
 import type { NextFunction, Request, Response } from "express";
 import { RateLimiterMemory } from "rate-limiter-flexible";
+import { clientKeyOf } from "../net/client-key.js";
 import { refuse } from "./refusal.js";
 
 const WINDOW_SECONDS = 60;
 
 /**
  * What a failing client is counted by: its address (express's req.ip, so
- * behind TRUST_PROXY the forwarded one). Never by anything it merely
+ * behind TRUST_PROXY the forwarded one), an IPv6 one by its /64 (one host
+ * can rotate through its /64, see clientKeyOf). Never by anything it merely
  * presents, like an API key's prefix: that is public (lists, logs) and
  * anyone can send it, so counting by it would let anyone lock a valid key
  * out for everyone.
  */
 function counterOf(req: Request): string {
-  return `ip:${req.ip ?? "unknown"}`;
+  return `ip:${clientKeyOf(req.ip) ?? req.ip ?? "unknown"}`;
 }
 
 /**
  * Brute-force brakes: once an address has failed authentication `perMinute`
- * times within a minute, its requests are refused with 429
+ * times within a minute (an IPv6 address: its /64), its requests are refused with 429
  * TOO_MANY_FAILED_AUTHENTICATIONS until the minute is over; other addresses
  * are not affected, even when they present the same key. Only failures
  * (401) are counted, when they happen, so any number of concurrent valid

@@ -20,7 +20,7 @@ export const securityEventsDropped = new Counter({
 
 export const coalescedRecordsOverflow = new Counter({
   name: "authdb_coalesced_records_overflow_total",
-  help: "Refusals not recorded because as many distinct callers, operations and addresses were already being counted in the window (REFUSAL_RECORD_MAX_KEYS), by record (access_denied audit row, security_event).",
+  help: "Refusals not recorded because as many distinct callers, operations and addresses were already being counted in the window (REFUSAL_RECORD_MAX_KEYS, or REFUSAL_RECORD_MAX_KEYS_PER_ADDRESS of one address), by record (access_denied audit row, security_event).",
   labelNames: ["record"] as const,
   registers: [registry],
 });

@@ -2,6 +2,8 @@ import type pg from "pg";
 import { coalescedRecordsOverflow, securityEventsDropped, securityEventsRecorded } from "../observability/metrics.js";
 import { logger } from "../observability/logger.js";
 import { validIpAddress } from "../net/ip-address.js";
+import { clientKeyOf } from "../net/client-key.js";
+import { ValueSummary } from "./value-summary.js";
 import { WindowCoalescer, type CoalescerOptions } from "./window-coalescer.js";
 
 export interface SecurityEvent {
@@ -14,6 +16,12 @@ export interface SecurityEvent {
   client_id?: string;
   detail?: Record<string, unknown>;
   created_at?: string;
+}
+
+/** A repeated event held for its window: the first occurrence, and the summaries of its caller-chosen fields. */
+interface HeldEvent {
+  event: SecurityEvent;
+  summaries: Map<string, ValueSummary>;
 }
 
 export interface SecurityEventQueueOptions {
@@ -73,7 +81,7 @@ export class SecurityEventQueue {
   private queue: SecurityEvent[] = [];
   private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
-  private readonly repeated: WindowCoalescer<SecurityEvent>;
+  private readonly repeated: WindowCoalescer<HeldEvent>;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -81,18 +89,31 @@ export class SecurityEventQueue {
   ) {
     this.timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.timer.unref();
-    this.repeated = new WindowCoalescer<SecurityEvent>(
+    this.repeated = new WindowCoalescer<HeldEvent>(
       options.coalesce ?? { windowMs: 60_000, maxKeys: 10_000 },
       (windows) => {
         for (const { first, count, firstAt, lastAt } of windows) {
           this.record({
-            ...first,
+            ...first.event,
             created_at: firstAt.toISOString(),
-            detail: { ...first.detail, count, first_at: firstAt.toISOString(), last_at: lastAt.toISOString() },
+            detail: {
+              ...first.event.detail,
+              ...Object.fromEntries(first.summaries),
+              count,
+              first_at: firstAt.toISOString(),
+              last_at: lastAt.toISOString(),
+            },
           });
         }
       },
       () => coalescedRecordsOverflow.inc({ record: "security_event" }),
+      (held, next) => {
+        for (const [field, summary] of next.summaries) {
+          const into = held.summaries.get(field);
+          if (into) into.merge(summary);
+          else held.summaries.set(field, summary);
+        }
+      },
     );
   }
 
@@ -113,15 +134,31 @@ export class SecurityEventQueue {
   /**
    * Counts an event that may repeat: events equal in type, caller, address
    * and detail are written once per window, with `count`, `first_at` and
-   * `last_at` added to the detail.
+   * `last_at` added to the detail. The detail fields named in `summarised`
+   * are values the caller chooses (a key prefix, a token's kid): they are not
+   * part of what makes events equal, but summarised in the one event (each
+   * as `{ counts, distinct }`, bounded). At most maxKeysPerGroup events are
+   * counted at once per client address (an IPv6 one by its /64).
    */
-  recordRepeated(event: SecurityEvent): void {
+  recordRepeated(event: SecurityEvent, summarised: readonly string[] = []): void {
     const clean = sanitizedEvent(event);
     if (!clean) {
       securityEventsDropped.inc({ cause: "malformed" });
       return;
     }
-    this.repeated.add(JSON.stringify([clean.type, clean.user_id, clean.client_id, clean.ip_address, clean.detail]), clean);
+    const detail = { ...clean.detail };
+    const summaries = new Map<string, ValueSummary>();
+    for (const field of summarised) {
+      const value = detail[field];
+      delete detail[field];
+      if (value === undefined || value === null) continue;
+      const summary = new ValueSummary();
+      summary.add(typeof value === "string" ? value : JSON.stringify(value));
+      summaries.set(field, summary);
+    }
+    const held = { event: { ...clean, detail }, summaries };
+    const key = JSON.stringify([clean.type, clean.user_id, clean.client_id, clean.ip_address, detail]);
+    this.repeated.add(key, held, clientKeyOf(clean.ip_address) ?? "");
   }
 
   /** Writes what is queued; one write at a time. */

@@ -163,7 +163,7 @@ test("a failed verification is recorded as a security event with ip, prefix and 
   for (let tries = 0; tries < 100 && rows.length === 0; tries++) {
     if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     ({ rows } = await bed.db.asOwner((client) =>
-      client.query("select type, ip_address, user_agent, detail from auth.security_events where detail->>'key_prefix' = $1", [
+      client.query("select type, ip_address, user_agent, detail from auth.security_events where detail->'key_prefix'->'counts' ? $1", [
         key.slice(0, 10),
       ]),
     ));
@@ -173,7 +173,13 @@ test("a failed verification is recorded as a security event with ip, prefix and 
       type: "API_KEY_REJECTED",
       ip_address: "127.0.0.1",
       user_agent: "probe/1.0",
-      detail: { code: "NOT_FOUND", key_prefix: key.slice(0, 10), count: 1, first_at: expect.any(String), last_at: expect.any(String) },
+      detail: {
+        code: { counts: { NOT_FOUND: 1 }, distinct: 1 },
+        key_prefix: { counts: { [key.slice(0, 10)]: 1 }, distinct: 1 },
+        count: 1,
+        first_at: expect.any(String),
+        last_at: expect.any(String),
+      },
     },
   ]);
 });

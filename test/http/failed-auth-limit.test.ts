@@ -48,3 +48,10 @@ test("bad tokens from one address do not throttle another address", async () => 
   const other = await graphql(bed.url, "{ __typename }", {}, { authorization: `Bearer ${await bed.issuer.token()}`, "x-forwarded-for": "198.51.100.10" });
   expect(other.status).toBe(200);
 });
+
+test("bad keys from rotating IPv6 addresses of one /64 are throttled together", async () => {
+  const statuses: number[] = [];
+  for (let i = 1; i <= 7; i++) statuses.push(await statusWithKey(unknownKeyStartingWith(""), `2001:db8:aa:bb::${i.toString(16)}`));
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+  expect(await statusWithKey(victim.key, "2001:db8:aa:bc::1")).toBe(200);
+});

@@ -148,7 +148,7 @@ test("auth.verify_api_key writes no security event itself", async () => {
   expect(await rows("select id from auth.security_events")).toEqual(before);
 });
 
-test("300 failed verifyApiKey calls are queued by the server as one API_KEY_REJECTED event per prefix and code", async () => {
+test("300 failed verifyApiKey calls are queued by the server as one API_KEY_REJECTED event of the caller, counting prefixes and codes", async () => {
   const service = await serve();
   const gateway = await personWithRoles(db, issuer, []);
   const prefix = `adb_${randomBytes(4).toString("hex").slice(0, 6)}`;
@@ -157,13 +157,17 @@ test("300 failed verifyApiKey calls are queued by the server as one API_KEY_REJE
   expect(responses.every((response) => response.status === 200 && !response.body.errors)).toBe(true);
   expect(Object.values(responses[0]!.body.data!)[0]).toEqual({ result: { valid: false, code: "NOT_FOUND" } });
   // Nothing was written on the request path.
-  expect(await rows("select id from auth.security_events where detail->>'key_prefix' = $1", [prefix])).toEqual([]);
+  expect(await rows("select id from auth.security_events where user_id = $1", [gateway.sub])).toEqual([]);
   await stop(service);
-  expect(await rows("select type, ip_address, detail from auth.security_events where detail->>'key_prefix' = $1", [prefix])).toEqual([
+  expect(await rows("select type, ip_address, detail from auth.security_events where user_id = $1", [gateway.sub])).toEqual([
     {
       type: "API_KEY_REJECTED",
       ip_address: "127.0.0.1",
-      detail: expect.objectContaining({ code: "NOT_FOUND", key_prefix: prefix, count: REQUESTS * ALIASES }),
+      detail: expect.objectContaining({
+        code: { counts: { NOT_FOUND: REQUESTS * ALIASES }, distinct: 1 },
+        key_prefix: { counts: { [prefix]: REQUESTS * ALIASES }, distinct: 1 },
+        count: REQUESTS * ALIASES,
+      }),
     },
   ]);
 });
@@ -243,4 +247,81 @@ test("auth.record_security_events writes the valid events of a batch and neutral
     { type: "SQL_NEUTRALISED", ip_address: null, detail: {} },
     { type: "SQL_GOOD", ip_address: null, detail: {} },
   ]);
+});
+
+/** The security events of `type` from `address`, as written. */
+async function eventsFrom(type: string, address: string) {
+  return rows<{ user_id: string | null; detail: Record<string, unknown> }>(
+    "select user_id, detail from auth.security_events where type = $1 and ip_address = $2 order by id",
+    [type, address],
+  );
+}
+
+test("distinct malformed keys in verifyApiKey come to one API_KEY_REJECTED event per caller and address, not one per prefix", async () => {
+  // Room for 5 open records in all: before the fix, 20 attacker-chosen prefixes took all of it.
+  const service = await serve({ TRUST_PROXY: "true", REFUSAL_RECORD_MAX_KEYS: "5" });
+  const attacker = await personWithRoles(db, issuer, []);
+  const victimCaller = await personWithRoles(db, issuer, ["sys_auditor"]);
+  const prefixes = Array.from({ length: ALIASES }, (_, index) => `zz${String(index).padStart(2, "0")}${randomBytes(3).toString("hex")}`);
+  const guesses = aliased((index) => `verifyApiKey(input: { key: "${prefixes[index]}" }) { result { valid code } }`);
+  const attack = await graphql(service.url, guesses, {}, { ...attacker.headers, "x-forwarded-for": "203.0.113.60" });
+  expect(attack.status).toBe(200);
+  await graphql(service.url, 'mutation { createRole(input: { name: "victim_a", tier: business }) { clientMutationId } }', {}, {
+    ...victimCaller.headers,
+    "x-forwarded-for": "198.51.100.60",
+  });
+  await stop(service);
+  const rejected = await eventsFrom("API_KEY_REJECTED", "203.0.113.60");
+  expect(rejected).toHaveLength(1);
+  const summary = rejected[0]!.detail;
+  expect(summary).toMatchObject({ count: ALIASES, code: { counts: { MALFORMED: ALIASES }, distinct: 1 }, key_prefix: { distinct: ALIASES } });
+  expect(Object.keys((summary.key_prefix as { counts: object }).counts)).toHaveLength(10);
+  expect(await eventsFrom("REQUEST_DENIED", "198.51.100.60")).toEqual([expect.objectContaining({ user_id: victimCaller.sub })]);
+});
+
+test("one address cannot take the room of others' refusal records (REFUSAL_RECORD_MAX_KEYS_PER_ADDRESS)", async () => {
+  const service = await serve({ TRUST_PROXY: "true", REFUSAL_RECORD_MAX_KEYS: "5", REFUSAL_RECORD_MAX_KEYS_PER_ADDRESS: "2" });
+  const attacker = await personWithRoles(db, issuer, []);
+  const victimCaller = await personWithRoles(db, issuer, ["sys_auditor"]);
+  // Six refused mutation fields: six records (caller, field, address) before the per-address bound.
+  const refused = `mutation {
+    a: createRole(input: { name: "x_role", tier: business }) { clientMutationId }
+    b: deleteRole(input: { name: "x_role" }) { result }
+    c: assignRole(input: { userId: "${attacker.userId}", roleName: "x_role" }) { result { roleId } }
+    d: grantPermission(input: { roleName: "x_role", resource: "x", action: read }) { result { roleId } }
+    e: revokePermission(input: { roleName: "x_role", resource: "x", action: read }) { result }
+    f: revokeRole(input: { userId: "${attacker.userId}", roleName: "x_role" }) { result }
+  }`;
+  const attack = await graphql(service.url, refused, {}, { ...attacker.headers, "x-forwarded-for": "203.0.113.61" });
+  expect(attack.body.errors?.length).toBeGreaterThanOrEqual(6);
+  await graphql(service.url, 'mutation { createRole(input: { name: "victim_b", tier: business }) { clientMutationId } }', {}, {
+    ...victimCaller.headers,
+    "x-forwarded-for": "198.51.100.61",
+  });
+  await stop(service);
+  expect(await eventsFrom("REQUEST_DENIED", "203.0.113.61")).toHaveLength(2);
+  expect(await eventsFrom("REQUEST_DENIED", "198.51.100.61")).toEqual([expect.objectContaining({ user_id: victimCaller.sub })]);
+  const audited = await rows("select action from auth.audit_logs where event_type = 'ACCESS_DENIED' and ip_address = $1", ["198.51.100.61"]);
+  expect(audited).toEqual([{ action: "createRole" }]);
+});
+
+test("rejected tokens from one address come to one CREDENTIAL_REJECTED event with a count and a bounded summary of what they claimed", async () => {
+  const service = await serve({ TRUST_PROXY: "true" });
+  const forged = (kid: string) =>
+    `${Buffer.from(JSON.stringify({ alg: "RS256", kid })).toString("base64url")}.${Buffer.from(JSON.stringify({ iss: "https://evil.example" })).toString("base64url")}.c2ln`;
+  for (let index = 0; index < 12; index++) {
+    await graphql(service.url, "{ __typename }", {}, { authorization: `Bearer ${forged(`kid-${index}`)}`, "x-forwarded-for": "203.0.113.62" });
+  }
+  await graphql(service.url, "{ __typename }", {}, { authorization: "Bearer nonsense", "x-forwarded-for": "203.0.113.62" });
+  await stop(service);
+  const events = await eventsFrom("CREDENTIAL_REJECTED", "203.0.113.62");
+  expect(events).toHaveLength(1);
+  expect(events[0]!.detail).toMatchObject({
+    count: 13,
+    iss: { counts: { "https://evil.example": 12 }, distinct: 1 },
+    kid: { distinct: 12 },
+  });
+  expect(Object.keys((events[0]!.detail.kid as { counts: object }).counts)).toHaveLength(10);
+  const reasons = (events[0]!.detail.reason as { counts: Record<string, number> }).counts;
+  expect(Object.values(reasons).reduce((sum, n) => sum + n, 0)).toBe(13);
 });

@@ -74,3 +74,28 @@ test("keys beyond maxKeys are not held: each of their occurrences is counted as 
   ]);
   expect(overflow()).toBe(35);
 });
+
+test("one group holds at most maxKeysPerGroup keys: its further keys overflow, other groups keep their room", async () => {
+  const written: Array<Coalesced<string>> = [];
+  let overflow = 0;
+  const coalescer = new WindowCoalescer<string>({ windowMs: WINDOW_MS, maxKeys: 5, maxKeysPerGroup: 2 }, (records) => void written.push(...records), () => overflow++);
+  for (let key = 0; key < 10; key++) coalescer.add(`attacker ${key}`, `attacker ${key}`, "203.0.113.7");
+  coalescer.add("victim", "victim", "198.51.100.1");
+  await coalescer.stop();
+  expect(written.map(({ first }) => first)).toEqual(["attacker 0", "attacker 1", "victim"]);
+  expect(overflow).toBe(8);
+});
+
+test("repeated occurrences are merged into the held value when a merge is given", async () => {
+  const written: Array<Coalesced<string[]>> = [];
+  const coalescer = new WindowCoalescer<string[]>(
+    { windowMs: WINDOW_MS, maxKeys: 5 },
+    (records) => void written.push(...records),
+    () => undefined,
+    (held, next) => held.push(...next),
+  );
+  coalescer.add("key", ["a"]);
+  coalescer.add("key", ["b"]);
+  await coalescer.stop();
+  expect(written.map(({ first, count }) => ({ first, count }))).toEqual([{ first: ["a", "b"], count: 2 }]);
+});
