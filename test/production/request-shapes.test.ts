@@ -52,6 +52,19 @@ test("a deep query sent as application/graphql is refused with 400 QUERY_TOO_DEE
   expect(await send({ contentType: "application/graphql", body: DEEP })).toEqual(refusedAsTooDeep);
 });
 
+test.each([
+  ["gzip", "application/json", JSON.stringify({ query: "{ __typename }" })],
+  ["deflate", "application/json", JSON.stringify({ query: "{ __typename }" })],
+  ["br", "application/json", JSON.stringify({ query: "{ __typename }" })],
+  ["gzip", "application/graphql", "{ __typename }"],
+])("a %s Content-Encoding on a %s body that is not compressed is refused with 400 MALFORMED_BODY naming it", async (encoding, contentType, body) => {
+  expect(await send({ contentType, body, headers: { "content-encoding": encoding } })).toEqual({
+    status: 400,
+    code: "MALFORMED_BODY",
+    message: `request body is not valid ${encoding} data (Content-Encoding)`,
+  });
+});
+
 test("a deep query sent as application/graphql with a charset is refused with 400 QUERY_TOO_DEEP", async () => {
   expect(await send({ contentType: "application/graphql; charset=utf-8", body: DEEP })).toEqual(refusedAsTooDeep);
 });
