@@ -19,6 +19,14 @@ test("a malformed GRAPHQL_MAX_ALIASES is named in the error", () => {
   expect(problemsOf({ GRAPHQL_MAX_ALIASES: "-1" })).toEqual(["GRAPHQL_MAX_ALIASES: expected 0 to 10000 aliases"]);
 });
 
+test("GRAPHQL_MAX_FIELDS is 500 unless set", () => {
+  expect([loadConfig({}, "/srv").limits.maxQueryFields, loadConfig({ GRAPHQL_MAX_FIELDS: "50" }, "/srv").limits.maxQueryFields]).toEqual([500, 50]);
+});
+
+test("a malformed GRAPHQL_MAX_FIELDS is named in the error", () => {
+  expect(problemsOf({ GRAPHQL_MAX_FIELDS: "0" })).toEqual(["GRAPHQL_MAX_FIELDS: expected 1 to 100000 fields"]);
+});
+
 test("headers take at most 10 s and a whole request 30 s unless set", () => {
   const { limits } = loadConfig({}, "/srv");
   const set = loadConfig({ HTTP_HEADERS_TIMEOUT_MS: "2000", HTTP_REQUEST_TIMEOUT_MS: "4000" }, "/srv").limits;

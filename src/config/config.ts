@@ -94,6 +94,8 @@ export interface LimitsConfig {
   maxQueryCost: number;
   /** Most aliased fields (`a: field`) one GraphQL operation may select. */
   maxQueryAliases: number;
+  /** Most field selections one GraphQL operation may make, its fragments expanded where used. */
+  maxQueryFields: number;
   /** Time a client has to send a request's headers before it gets 408 and its connection is closed. */
   headersTimeoutMs: number;
   /** Time a client has to send a whole request (headers and body) before it gets 408 and its connection is closed. */
@@ -296,6 +298,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_DEPTH: whole(2, 100, "levels").default(15),
   GRAPHQL_MAX_COST: whole(10, 10_000_000, "cost units").default(100_000),
   GRAPHQL_MAX_ALIASES: whole(0, 10_000, "aliases").default(30),
+  GRAPHQL_MAX_FIELDS: whole(1, 100_000, "fields").default(500),
   GRAPHQL_INTROSPECTION: z
     .enum(["everyone", "authenticated", "off"], { message: "expected everyone, authenticated or off" })
     .optional(),
@@ -602,6 +605,7 @@ export function loadConfig(source?: NodeJS.ProcessEnv, cwd: string = process.cwd
       maxQueryDepth: env.GRAPHQL_MAX_DEPTH,
       maxQueryCost: env.GRAPHQL_MAX_COST,
       maxQueryAliases: env.GRAPHQL_MAX_ALIASES,
+      maxQueryFields: env.GRAPHQL_MAX_FIELDS,
       headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
       requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
       hstsMaxAgeSeconds: env.HSTS_MAX_AGE,

@@ -2,7 +2,7 @@ import { Kind, parse, type DocumentNode, type FragmentDefinitionNode, type Selec
 
 /**
  * How big an operation is once every fragment is expanded where it is used:
- * what the depth and alias limits look at, and a first bound on the cost.
+ * what the depth, alias and field limits look at, and a first bound on the cost.
  */
 export interface Size {
   /** Deepest field nesting: the root fields are at depth 0, their children at 1, … */

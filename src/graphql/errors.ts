@@ -58,3 +58,13 @@ export function maskError(error: GraphQLError): GraphQLError {
   logger.error({ errorId, err: original }, "GraphQL error masked for the client")
   return reword(error, `Internal error (id: ${errorId})`, { code: "INTERNAL", errorId });
 }
+
+/** graphql-js appends its suggestions, which name fields, arguments, types and enum values, as " Did you mean …?". */
+const SUGGESTION = /\s*Did you mean [\s\S]*\?$/;
+
+/** A formatted error without graphql-js's "Did you mean …?" suggestions: they read the schema out to callers who may not introspect it. */
+export function withoutSuggestions(error: unknown): unknown {
+  const message = (error as { message?: unknown } | null)?.message;
+  if (typeof message !== "string" || !SUGGESTION.test(message)) return error;
+  return { ...(error as object), message: message.replace(SUGGESTION, "") };
+}

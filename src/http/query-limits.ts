@@ -8,6 +8,8 @@ export interface QueryLimits {
   maxDepth: number;
   maxCost: number;
   maxAliases: number;
+  /** Most fields once fragments are expanded: GraphQL validation (overlapping fields) is quadratic in them. */
+  maxFields: number;
 }
 
 /** A connection (list) field without first/last is assumed to return this many rows. */
@@ -104,13 +106,21 @@ function sizeRefusal(facts: DocumentFacts, limits: QueryLimits): SafeError | und
   if (fields > limits.maxCost) {
     return refusal(400, "QUERY_TOO_COSTLY", `query has ${fields} fields once its fragments are expanded, more than the cost limit of ${limits.maxCost} (GRAPHQL_MAX_COST)`);
   }
+  // GraphQL validation compares fields pairwise (OverlappingFieldsCanBeMerged):
+  // a document of a few thousand identical fields would hold the event loop
+  // for a second. This hook runs before grafserv validates the document.
+  if (fields > limits.maxFields) {
+    return refusal(400, "TOO_MANY_FIELDS", `query has ${fields} fields once its fragments are expanded, more than the limit of ${limits.maxFields} (GRAPHQL_MAX_FIELDS)`);
+  }
   return undefined;
 }
 
 /**
  * Refuses, before any SQL runs, GraphQL operations nested deeper than
  * maxDepth (400 QUERY_TOO_DEEP), with more than maxAliases aliased fields
- * (400 TOO_MANY_ALIASES) or costlier than maxCost (400 QUERY_TOO_COSTLY).
+ * (400 TOO_MANY_ALIASES), more than maxFields fields (400 TOO_MANY_FIELDS)
+ * or costlier than maxCost (400 QUERY_TOO_COSTLY); all but the cost before
+ * GraphQL validation runs.
  *
  * It runs where grafserv has decoded the request, whatever its transport
  * (a JSON body with any charset, an application/graphql body, a query

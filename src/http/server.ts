@@ -95,6 +95,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     maxDepth: options.limits.maxQueryDepth,
     maxCost: options.limits.maxQueryCost,
     maxAliases: options.limits.maxQueryAliases,
+    maxFields: options.limits.maxQueryFields,
   };
   const { preset, release } = makePreset({
     ...options,

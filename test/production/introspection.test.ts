@@ -87,3 +87,34 @@ test("outside production anonymous callers may introspect", async () => {
   const development = await serviceWith({ NODE_ENV: "test" });
   expect(outcome(await graphql(development.url, SCHEMA))).toEqual({ status: 200, code: undefined });
 });
+
+/** The messages of a response's errors. */
+function messages(response: { body: { errors?: Array<{ message: string }> } }): string[] {
+  return (response.body.errors ?? []).map((error) => error.message);
+}
+
+test("an anonymous caller's misspelt field is refused in production without suggesting the schema's field names", async () => {
+  const response = await graphql(bed.url, "{ allUser { nodes { id } } }");
+  expect(messages(response)).toEqual(['Cannot query field "allUser" on type "Query".']);
+});
+
+test("an anonymous caller's misspelt argument is refused in production without suggesting the field's arguments", async () => {
+  const response = await graphql(bed.url, "{ allUsers(frist: 1) { totalCount } }");
+  expect(messages(response)).toEqual(['Unknown argument "frist" on field "Query.allUsers".']);
+});
+
+test("an anonymous caller's misspelt enum value is refused in production without suggesting the enum's values", async () => {
+  const response = await graphql(bed.url, "query ($o: [UsersOrderBy!]) { allUsers(orderBy: $o) { totalCount } }", { o: ["USERNAME_AS"] });
+  expect(messages(response).join(" ")).not.toMatch(/Did you mean|USERNAME_ASC/);
+});
+
+test("a signed-in user who may introspect still gets suggestions for a misspelt field", async () => {
+  const response = await graphql(bed.url, "{ allUser { nodes { id } } }", {}, admin.headers);
+  expect(messages(response).join(" ")).toContain("Did you mean");
+});
+
+test("GRAPHQL_INTROSPECTION=off leaves suggestions out for signed-in users too", async () => {
+  const closed = await serviceWith({ GRAPHQL_INTROSPECTION: "off" });
+  const response = await graphql(closed.url, "{ allUser { nodes { id } } }", {}, admin.headers);
+  expect(messages(response)).toEqual(['Cannot query field "allUser" on type "Query".']);
+});

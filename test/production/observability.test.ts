@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
+import net from "node:net";
 import { getIntrospectionQuery } from "postgraphile/graphql";
 import { createKey } from "../helpers/api-keys.js";
 import { runCommand } from "../helpers/cli.js";
@@ -56,7 +57,7 @@ test("a request id is taken from X-Request-Id or made up, and echoed back", asyn
 });
 
 /** Runs the server in a process of its own at `logLevel`, lets `work` send requests to it, and returns everything it printed. */
-async function serverOutput(logLevel: string, work: (url: string) => Promise<unknown>): Promise<string> {
+async function serverOutput(logLevel: string, work: (url: string) => Promise<unknown>, env: Record<string, string> = {}): Promise<string> {
   const port = await freePort();
   const tsx = createRequire(import.meta.url).resolve("tsx");
   const server: ChildProcess = spawn(process.execPath, ["--import", tsx, "src/cli/start.ts"], {
@@ -68,6 +69,7 @@ async function serverOutput(logLevel: string, work: (url: string) => Promise<unk
       LOG_FORMAT: "json",
       KEYCLOAK_ISSUER: bed.issuer.issuer,
       KEYCLOAK_AUDIENCE: "auth-db",
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -122,6 +124,46 @@ test("at LOG_LEVEL=warn only refused requests are logged, each with its status, 
     }),
   ]);
 });
+
+/** The server's JSON log lines with message `msg`. */
+function logLines(output: string, msg: string): Array<Record<string, unknown>> {
+  return output.split("\n").filter((line) => line.includes(`"msg":"${msg}"`)).map((line) => JSON.parse(line));
+}
+
+test("a body that does not decompress is logged as a 400 at warn, without an error or a stack", async () => {
+  const output = await serverOutput("warn", async (url) => {
+    await fetch(`${url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip", "x-request-id": "not-gzip" },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+  });
+  expect(logLines(output, "request completed")).toEqual([
+    expect.objectContaining({ level: 40, req: expect.objectContaining({ id: "not-gzip" }), res: { statusCode: 400 } }),
+  ]);
+  expect(output).not.toMatch(/"level":50|"stack"/);
+});
+
+test("a client cut off at HTTP_REQUEST_TIMEOUT_MS is logged as a 408 at warn, without an error or a stack", async () => {
+  const output = await serverOutput(
+    "warn",
+    (url) =>
+      new Promise<void>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(url).port), "127.0.0.1");
+        socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" ? undefined : reject(error)));
+        socket.on("close", () => resolve());
+        socket.on("connect", () => {
+          socket.write("POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nX-Request-Id: cut-off\r\n\r\n{");
+        });
+        socket.resume();
+      }),
+    { HTTP_HEADERS_TIMEOUT_MS: "500", HTTP_REQUEST_TIMEOUT_MS: "1000" },
+  );
+  expect(logLines(output, "request aborted")).toEqual([
+    expect.objectContaining({ level: 40, req: expect.objectContaining({ id: "cut-off" }), res: { statusCode: 408 } }),
+  ]);
+  expect(output).not.toMatch(/"level":50|"stack"/);
+}, 20_000);
 
 test("a misconfigured start fails naming every wrong variable", async () => {
   const result = await runCommand("start", [], {

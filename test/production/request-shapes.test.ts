@@ -52,6 +52,19 @@ test("a deep query sent as application/graphql is refused with 400 QUERY_TOO_DEE
   expect(await send({ contentType: "application/graphql", body: DEEP })).toEqual(refusedAsTooDeep);
 });
 
+test.each([
+  ["gzip", "application/json", JSON.stringify({ query: "{ __typename }" })],
+  ["deflate", "application/json", JSON.stringify({ query: "{ __typename }" })],
+  ["br", "application/json", JSON.stringify({ query: "{ __typename }" })],
+  ["gzip", "application/graphql", "{ __typename }"],
+])("a %s Content-Encoding on a %s body that is not compressed is refused with 400 MALFORMED_BODY naming it", async (encoding, contentType, body) => {
+  expect(await send({ contentType, body, headers: { "content-encoding": encoding } })).toEqual({
+    status: 400,
+    code: "MALFORMED_BODY",
+    message: `request body is not valid ${encoding} data (Content-Encoding)`,
+  });
+});
+
 test("a deep query sent as application/graphql with a charset is refused with 400 QUERY_TOO_DEEP", async () => {
   expect(await send({ contentType: "application/graphql; charset=utf-8", body: DEEP })).toEqual(refusedAsTooDeep);
 });
@@ -132,6 +145,31 @@ test("a fragment spread into fragments thousands of times is refused with 400 QU
     code: "QUERY_TOO_COSTLY",
     message: expect.stringContaining("once its fragments are expanded"),
   });
+});
+
+/** 1000 identical unaliased list fields: 3000 fields, within GRAPHQL_MAX_COST (5000) and GRAPHQL_MAX_ALIASES, but quadratic for GraphQL validation. */
+const WIDE = `{ ${"allPermissions(first: 1) { nodes { resource } } ".repeat(1000)}}`;
+
+test("a document of thousands of identical fields is refused with 400 TOO_MANY_FIELDS", async () => {
+  expect(await send({ contentType: "application/json", body: JSON.stringify({ query: WIDE }) })).toEqual({
+    status: 400,
+    code: "TOO_MANY_FIELDS",
+    message: "query has 3000 fields once its fragments are expanded, more than the limit of 500 (GRAPHQL_MAX_FIELDS)",
+  });
+});
+
+test("a document of thousands of identical fields sent as application/graphql is refused with 400 TOO_MANY_FIELDS", async () => {
+  expect(await send({ contentType: "application/graphql", body: WIDE })).toMatchObject({ status: 400, code: "TOO_MANY_FIELDS" });
+});
+
+test("too many fields are refused before GraphQL validation looks at the document", async () => {
+  // Every field is unknown: had validation run first, the answer would be its "Cannot query field" error.
+  const query = `{ ${"noSuchField ".repeat(501)}}`;
+  expect(await send({ contentType: "application/json", body: JSON.stringify({ query }) })).toMatchObject({ status: 400, code: "TOO_MANY_FIELDS" });
+});
+
+test("a document of GRAPHQL_MAX_FIELDS fields runs", async () => {
+  expect(await send({ contentType: "application/json", body: JSON.stringify({ query: `{ ${"__typename ".repeat(500)}}` }) })).toMatchObject({ status: 200 });
 });
 
 test("a deep query as a GET query string is not run (405, GraphQL over GET is off)", async () => {
