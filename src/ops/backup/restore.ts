@@ -6,6 +6,7 @@ import pg from "pg";
 import copyStreams from "pg-copy-streams";
 import type { DatabaseConfig } from "../../config/config.js";
 import { withClient } from "../../db/client.js";
+import { superuserUrlFor } from "../../db/superuser-url.js";
 import { listTables, type Table } from "./catalog.js";
 import { COPY_SETTINGS } from "./copy-settings.js";
 import type { Manifest, TableEntry } from "./manifest.js";
@@ -23,14 +24,13 @@ export interface RestoreSummary {
 
 /** The superuser connection (ROOT_DATABASE_URL), to the configured database instead of `postgres`. */
 export function superuserUrlOf(database: DatabaseConfig): string {
-  if (!database.rootUrl) {
+  const url = superuserUrlFor(database);
+  if (!url) {
     throw new Error(
       "restore needs ROOT_DATABASE_URL (a superuser): it loads rows with triggers off, so the audit triggers neither record the restore nor relink the restored chain",
     );
   }
-  const url = new URL(database.rootUrl);
-  url.pathname = `/${encodeURIComponent(database.databaseName)}`;
-  return url.toString();
+  return url;
 }
 
 /** Only a superuser may switch triggers off; say so plainly instead of failing halfway. */
